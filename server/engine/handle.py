@@ -1,0 +1,55 @@
+"""What api/ sees of a loaded model: plain Python in, plain Python out.
+
+The api layer converts protobuf to these calls and back; it never touches
+numpy batches, ONNX Runtime or the scheduler thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from seqserve.server.engine.options import DecodingOptions
+from seqserve.server.engine.results import PartialUpdate, SentenceResult
+from seqserve.server.repository.config import ModelConfig
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: int
+    kind: str
+    config: ModelConfig
+    providers: list[str] = field(default_factory=list)
+    """Execution providers really active (sess.get_providers()), best first."""
+    available_versions: list[int] = field(default_factory=list)
+    state: str = "READY"
+
+
+class TranslatorHandle(Protocol):
+    """A loaded seq2seq model. Deadlines are absolute `time.monotonic()` values.
+
+    Cancelling the awaiting task (client disconnect) removes the request's
+    rows from the batch. Errors are seqserve.server.errors classes.
+    """
+
+    info: ModelInfo
+
+    async def translate(
+        self,
+        sentences: list[str],
+        options: DecodingOptions,
+        *,
+        deadline: float | None = None,
+    ) -> list[SentenceResult]: ...
+
+    def translate_stream(
+        self,
+        sentences: list[str],
+        options: DecodingOptions,
+        *,
+        deadline: float | None = None,
+    ) -> AsyncIterator[PartialUpdate | list[SentenceResult]]:
+        """Yields PartialUpdate while decoding advances, then the final list once."""
+        ...

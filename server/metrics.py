@@ -1,0 +1,81 @@
+"""Prometheus metrics shared by the engine and the api layer.
+
+One module so every name is defined once; the HTTP exporter runs on its own
+port (see api/metrics_http.py). Labels stay low-cardinality: model name only.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_STEP_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
+_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+REQUESTS = Counter(
+    "seqserve_requests",
+    "RPCs handled, by method and final gRPC status code.",
+    ["model", "method", "code"],
+    registry=REGISTRY,
+)
+REQUEST_LATENCY = Histogram(
+    "seqserve_request_latency_seconds",
+    "Wall time of an RPC from arrival to the last response.",
+    ["model", "method"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "seqserve_queue_depth",
+    "Sentences waiting for admission into the model's batch.",
+    ["model"],
+    registry=REGISTRY,
+)
+LIVE_SENTENCES = Gauge(
+    "seqserve_live_sentences",
+    "Sentences currently decoding (in the iteration-level batch).",
+    ["model"],
+    registry=REGISTRY,
+)
+BATCH_ROWS = Histogram(
+    "seqserve_decode_batch_rows",
+    "Hypothesis rows in one decoder step.",
+    ["model"],
+    buckets=_SIZE_BUCKETS,
+    registry=REGISTRY,
+)
+ENCODER_BATCH = Histogram(
+    "seqserve_encoder_batch_sentences",
+    "Sentences in one encoder call.",
+    ["model"],
+    buckets=_SIZE_BUCKETS,
+    registry=REGISTRY,
+)
+DECODE_STEP_SECONDS = Histogram(
+    "seqserve_decode_step_seconds",
+    "Wall time of one decode iteration (graph run plus beam bookkeeping).",
+    ["model"],
+    buckets=_STEP_BUCKETS,
+    registry=REGISTRY,
+)
+ENCODE_SECONDS = Histogram(
+    "seqserve_encode_seconds",
+    "Wall time of one encoder call.",
+    ["model"],
+    buckets=_STEP_BUCKETS,
+    registry=REGISTRY,
+)
+ABORTED_SENTENCES = Counter(
+    "seqserve_aborted_sentences",
+    "Sentences removed from the batch before finishing, by reason.",
+    ["model", "reason"],
+    registry=REGISTRY,
+)
+REJECTED = Counter(
+    "seqserve_rejected_requests",
+    "Requests refused before admission (queue full, draining).",
+    ["model", "reason"],
+    registry=REGISTRY,
+)

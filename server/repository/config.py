@@ -1,0 +1,193 @@
+"""The model-directory contract: the schema of `config.yaml`.
+
+export/ writes it and server/ reads it, both through these pydantic models, so
+a model directory that one side accepts the other accepts too. Every field has
+a docstring and a range check; unknown keys are errors (a typo in a config
+should fail at load time with the key named, not be silently ignored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_FILE = "config.yaml"
+MANIFEST_FILE = "manifest.json"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Seq2SeqTensors(_Strict):
+    """Tensor names of the encoder/decoder-step graphs (the decoder-step contract).
+
+    encoder: (src_tokens int64[B,S], src_lengths int64[B])
+             -> (memory float[B,S,M], init_h float[L,B,H], init_c float[L,B,H])
+    decoder: (prev_tokens int64[N], h float[L,N,H], c float[L,N,H],
+              memory float[R,S,M], memory_mask bool[R,S], memory_index int64[N], k int64[1])
+             -> (topk_logprobs float[N,k], topk_ids int64[N,k], h_out, c_out, attention float[N,S])
+
+    `memory_index` maps each hypothesis row to its request's memory row, so the
+    encoder output is stored once per request, never copied per beam.
+    """
+
+    src_tokens: str = "src_tokens"
+    src_lengths: str = "src_lengths"
+    memory: str = "memory"
+    init_h: str = "init_h"
+    init_c: str = "init_c"
+    prev_tokens: str = "prev_tokens"
+    h: str = "h"
+    c: str = "c"
+    memory_mask: str = "memory_mask"
+    memory_index: str = "memory_index"
+    k: str = "k"
+    topk_logprobs: str = "topk_logprobs"
+    topk_ids: str = "topk_ids"
+    h_out: str = "h_out"
+    c_out: str = "c_out"
+    attention: str = "attention"
+
+
+class Seq2SeqGraphs(_Strict):
+    encoder: str = "encoder.onnx"
+    """File name of the encoder graph inside the version directory."""
+    decoder: str = "decoder.onnx"
+    """File name of the one-step decoder graph inside the version directory."""
+    tensors: Seq2SeqTensors = Seq2SeqTensors()
+
+
+class TokenizerConfig(_Strict):
+    type: Literal["sentencepiece"] = "sentencepiece"
+    source: str = "source.model"
+    """SentencePiece model for the input side (file in the version directory)."""
+    target: str = "target.model"
+    """SentencePiece model for the output side."""
+    bos_id: int = Field(1, ge=0)
+    """Target id fed as the first `prev_tokens` of every hypothesis."""
+    eos_id: int = Field(2, ge=0)
+    """Target id that ends a hypothesis; source sentences end with it too."""
+    pad_id: int = Field(0, ge=0)
+    """Id used to pad source batches (masked out by `memory_mask`)."""
+
+
+class DecodingDefaults(_Strict):
+    """Per-request decoding options used when a request leaves a field unset."""
+
+    beam_size: int = Field(4, ge=1)
+    n_best: int = Field(1, ge=1)
+    length_penalty: float = Field(1.0, ge=0.0, le=10.0)
+    """Final score = sum log p / length**length_penalty (0 disables)."""
+    max_length: int = Field(128, ge=1)
+    """Maximum number of output tokens (EOS excluded)."""
+    min_length: int = Field(0, ge=0)
+    """EOS is not allowed before this many output tokens."""
+
+    @model_validator(mode="after")
+    def _n_best_within_beam(self) -> DecodingDefaults:
+        if self.n_best > self.beam_size:
+            raise ValueError(f"n_best ({self.n_best}) must be <= beam_size ({self.beam_size})")
+        return self
+
+
+class Limits(_Strict):
+    """Hard limits enforced at the edge (INVALID_ARGUMENT names the limit)."""
+
+    max_sentences: int = Field(64, ge=1)
+    """Most sentences in one request."""
+    max_source_tokens: int = Field(200, ge=1)
+    """Most subword tokens in one input sentence (EOS included)."""
+    max_beam_size: int = Field(8, ge=1)
+    max_output_length: int = Field(256, ge=1)
+    """Largest max_length a request may ask for."""
+
+
+class BatchingConfig(_Strict):
+    policy: Literal["continuous", "static", "sequential"] = "continuous"
+    """continuous: requests join after their encoder pass and leave when done
+    (iteration-level batching); static: a batch is formed and decoded to
+    completion before the next is admitted; sequential: one request at a time.
+    The last two exist to measure the first against."""
+    max_live_sentences: int = Field(128, ge=1)
+    """Most sentences decoding at once (each holds beam_size rows)."""
+    max_rows: int = Field(1024, ge=1)
+    """Most hypothesis rows in one decoder step."""
+    max_queue: int = Field(1024, ge=1)
+    """Sentences waiting for admission; beyond it, RESOURCE_EXHAUSTED at once."""
+    max_encoder_batch: int = Field(64, ge=1)
+    """Most sentences encoded in one encoder call when requests join."""
+
+
+class RuntimeConfig(_Strict):
+    providers: list[str] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    """Execution providers in order of preference; unavailable ones are skipped."""
+    intra_op_threads: int = Field(0, ge=0)
+    """0 lets ONNX Runtime choose (all cores)."""
+    spin: bool = True
+    """Let ORT worker threads spin between calls: lower latency, idle CPU burn."""
+    io_binding: bool | None = None
+    """Bind inputs/outputs with IOBinding; None = only on a device provider."""
+
+
+class ModelConfig(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    kind: Literal["seq2seq"] = "seq2seq"
+    description: str = ""
+    source_language: str = ""
+    target_language: str = ""
+    graphs: Seq2SeqGraphs = Seq2SeqGraphs()
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    decoding: DecodingDefaults = DecodingDefaults()
+    limits: Limits = Limits()
+    batching: BatchingConfig = BatchingConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
+
+    @model_validator(mode="after")
+    def _defaults_within_limits(self) -> ModelConfig:
+        if self.decoding.beam_size > self.limits.max_beam_size:
+            raise ValueError(
+                f"decoding.beam_size ({self.decoding.beam_size}) exceeds "
+                f"limits.max_beam_size ({self.limits.max_beam_size})"
+            )
+        if self.decoding.max_length > self.limits.max_output_length:
+            raise ValueError(
+                f"decoding.max_length ({self.decoding.max_length}) exceeds "
+                f"limits.max_output_length ({self.limits.max_output_length})"
+            )
+        return self
+
+
+class ConfigError(ValueError):
+    """A model directory whose config.yaml is missing or invalid."""
+
+
+def load_config(version_dir: Path) -> ModelConfig:
+    """Read and validate `config.yaml`; errors name the file and the bad keys."""
+    path = Path(version_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path}: missing {CONFIG_FILE}")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: top level must be a mapping")
+    try:
+        return ModelConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc
+
+
+def dump_config(config: ModelConfig, version_dir: Path) -> Path:
+    """Write `config.yaml` (used by export/); round-trips through load_config."""
+    path = Path(version_dir) / CONFIG_FILE
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    return path

@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-from torch import nn
-
 from seqserve.models.attention import GeneralAttention, source_mask
 from seqserve.models.encoder import BiLSTMEncoder
+from torch import nn
 
 PAD_ID = 0
 BOS_ID = 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-
 from seqserve.models.attention import source_mask
 from seqserve.models.seq2seq import BOS_ID, PAD_ID, Seq2Seq
 

@@ -1,0 +1,217 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ModelKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MODEL_KIND_UNSPECIFIED: _ClassVar[ModelKind]
+    MODEL_KIND_SEQ2SEQ: _ClassVar[ModelKind]
+    MODEL_KIND_TAGGER: _ClassVar[ModelKind]
+    MODEL_KIND_STREAMING: _ClassVar[ModelKind]
+    MODEL_KIND_CAPTIONER: _ClassVar[ModelKind]
+
+class ModelState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MODEL_STATE_UNSPECIFIED: _ClassVar[ModelState]
+    MODEL_STATE_LOADING: _ClassVar[ModelState]
+    MODEL_STATE_READY: _ClassVar[ModelState]
+    MODEL_STATE_UNLOADING: _ClassVar[ModelState]
+    MODEL_STATE_UNAVAILABLE: _ClassVar[ModelState]
+    MODEL_STATE_FAILED: _ClassVar[ModelState]
+
+class BatchingPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BATCHING_POLICY_UNSPECIFIED: _ClassVar[BatchingPolicy]
+    BATCHING_POLICY_CONTINUOUS: _ClassVar[BatchingPolicy]
+    BATCHING_POLICY_STATIC: _ClassVar[BatchingPolicy]
+    BATCHING_POLICY_SEQUENTIAL: _ClassVar[BatchingPolicy]
+MODEL_KIND_UNSPECIFIED: ModelKind
+MODEL_KIND_SEQ2SEQ: ModelKind
+MODEL_KIND_TAGGER: ModelKind
+MODEL_KIND_STREAMING: ModelKind
+MODEL_KIND_CAPTIONER: ModelKind
+MODEL_STATE_UNSPECIFIED: ModelState
+MODEL_STATE_LOADING: ModelState
+MODEL_STATE_READY: ModelState
+MODEL_STATE_UNLOADING: ModelState
+MODEL_STATE_UNAVAILABLE: ModelState
+MODEL_STATE_FAILED: ModelState
+BATCHING_POLICY_UNSPECIFIED: BatchingPolicy
+BATCHING_POLICY_CONTINUOUS: BatchingPolicy
+BATCHING_POLICY_STATIC: BatchingPolicy
+BATCHING_POLICY_SEQUENTIAL: BatchingPolicy
+
+class DecodingOptions(_message.Message):
+    __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length", "return_scores")
+    BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    N_BEST_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    RETURN_SCORES_FIELD_NUMBER: _ClassVar[int]
+    beam_size: int
+    n_best: int
+    length_penalty: float
+    max_length: int
+    min_length: int
+    return_scores: bool
+    def __init__(self, beam_size: _Optional[int] = ..., n_best: _Optional[int] = ..., length_penalty: _Optional[float] = ..., max_length: _Optional[int] = ..., min_length: _Optional[int] = ..., return_scores: _Optional[bool] = ...) -> None: ...
+
+class TranslateRequest(_message.Message):
+    __slots__ = ("model", "version", "sentences", "options")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    sentences: _containers.RepeatedScalarFieldContainer[str]
+    options: DecodingOptions
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., sentences: _Optional[_Iterable[str]] = ..., options: _Optional[_Union[DecodingOptions, _Mapping]] = ...) -> None: ...
+
+class Hypothesis(_message.Message):
+    __slots__ = ("text", "tokens", "score", "log_prob")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    LOG_PROB_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    score: float
+    log_prob: float
+    def __init__(self, text: _Optional[str] = ..., tokens: _Optional[_Iterable[int]] = ..., score: _Optional[float] = ..., log_prob: _Optional[float] = ...) -> None: ...
+
+class SentenceTranslation(_message.Message):
+    __slots__ = ("hypotheses", "decode_steps")
+    HYPOTHESES_FIELD_NUMBER: _ClassVar[int]
+    DECODE_STEPS_FIELD_NUMBER: _ClassVar[int]
+    hypotheses: _containers.RepeatedCompositeFieldContainer[Hypothesis]
+    decode_steps: int
+    def __init__(self, hypotheses: _Optional[_Iterable[_Union[Hypothesis, _Mapping]]] = ..., decode_steps: _Optional[int] = ...) -> None: ...
+
+class TranslateResponse(_message.Message):
+    __slots__ = ("model", "version", "translations")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATIONS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    translations: _containers.RepeatedCompositeFieldContainer[SentenceTranslation]
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., translations: _Optional[_Iterable[_Union[SentenceTranslation, _Mapping]]] = ...) -> None: ...
+
+class PartialTranslation(_message.Message):
+    __slots__ = ("sentence_index", "text", "tokens", "step")
+    SENTENCE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    sentence_index: int
+    text: str
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    step: int
+    def __init__(self, sentence_index: _Optional[int] = ..., text: _Optional[str] = ..., tokens: _Optional[_Iterable[int]] = ..., step: _Optional[int] = ...) -> None: ...
+
+class TranslateStreamResponse(_message.Message):
+    __slots__ = ("partial", "final")
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    FINAL_FIELD_NUMBER: _ClassVar[int]
+    partial: PartialTranslation
+    final: TranslateResponse
+    def __init__(self, partial: _Optional[_Union[PartialTranslation, _Mapping]] = ..., final: _Optional[_Union[TranslateResponse, _Mapping]] = ...) -> None: ...
+
+class Batching(_message.Message):
+    __slots__ = ("policy", "max_live_sentences", "max_rows", "max_queue", "max_encoder_batch")
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    MAX_LIVE_SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUEUE_FIELD_NUMBER: _ClassVar[int]
+    MAX_ENCODER_BATCH_FIELD_NUMBER: _ClassVar[int]
+    policy: BatchingPolicy
+    max_live_sentences: int
+    max_rows: int
+    max_queue: int
+    max_encoder_batch: int
+    def __init__(self, policy: _Optional[_Union[BatchingPolicy, str]] = ..., max_live_sentences: _Optional[int] = ..., max_rows: _Optional[int] = ..., max_queue: _Optional[int] = ..., max_encoder_batch: _Optional[int] = ...) -> None: ...
+
+class TranslatorLimits(_message.Message):
+    __slots__ = ("max_sentences", "max_source_tokens", "max_beam_size", "max_output_length")
+    MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    MAX_SOURCE_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    max_sentences: int
+    max_source_tokens: int
+    max_beam_size: int
+    max_output_length: int
+    def __init__(self, max_sentences: _Optional[int] = ..., max_source_tokens: _Optional[int] = ..., max_beam_size: _Optional[int] = ..., max_output_length: _Optional[int] = ...) -> None: ...
+
+class DecodingDefaults(_message.Message):
+    __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length")
+    BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    N_BEST_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    beam_size: int
+    n_best: int
+    length_penalty: float
+    max_length: int
+    min_length: int
+    def __init__(self, beam_size: _Optional[int] = ..., n_best: _Optional[int] = ..., length_penalty: _Optional[float] = ..., max_length: _Optional[int] = ..., min_length: _Optional[int] = ...) -> None: ...
+
+class TranslatorDetails(_message.Message):
+    __slots__ = ("source_language", "target_language", "limits", "decoding_defaults")
+    SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    DECODING_DEFAULTS_FIELD_NUMBER: _ClassVar[int]
+    source_language: str
+    target_language: str
+    limits: TranslatorLimits
+    decoding_defaults: DecodingDefaults
+    def __init__(self, source_language: _Optional[str] = ..., target_language: _Optional[str] = ..., limits: _Optional[_Union[TranslatorLimits, _Mapping]] = ..., decoding_defaults: _Optional[_Union[DecodingDefaults, _Mapping]] = ...) -> None: ...
+
+class ModelMetadata(_message.Message):
+    __slots__ = ("name", "version", "kind", "available_versions", "state", "description", "execution_providers", "batching", "translator")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    EXECUTION_PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    BATCHING_FIELD_NUMBER: _ClassVar[int]
+    TRANSLATOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    version: int
+    kind: ModelKind
+    available_versions: _containers.RepeatedScalarFieldContainer[int]
+    state: ModelState
+    description: str
+    execution_providers: _containers.RepeatedScalarFieldContainer[str]
+    batching: Batching
+    translator: TranslatorDetails
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., available_versions: _Optional[_Iterable[int]] = ..., state: _Optional[_Union[ModelState, str]] = ..., description: _Optional[str] = ..., execution_providers: _Optional[_Iterable[str]] = ..., batching: _Optional[_Union[Batching, _Mapping]] = ..., translator: _Optional[_Union[TranslatorDetails, _Mapping]] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models",)
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[ModelMetadata]
+    def __init__(self, models: _Optional[_Iterable[_Union[ModelMetadata, _Mapping]]] = ...) -> None: ...
+
+class GetModelRequest(_message.Message):
+    __slots__ = ("model", "version")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...

@@ -1,0 +1,292 @@
+"""The decode loop of one seq2seq model, on its own thread.
+
+Each iteration: schedule() admits queued jobs (encoder pass, join the batch)
+and drops cancelled or expired work -> one decoder step over every live row
+-> update() runs beam selection, hands finished sentences back and retires
+them. The batching policy only changes what schedule() admits:
+continuous admits whenever there is room (iteration-level batching); static
+waits for the batch to drain; sequential admits one job at a time.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+
+import numpy as np
+
+from seqserve.server import metrics
+from seqserve.server.engine import beam_search
+from seqserve.server.engine.decode_batch import DecodeBatch
+from seqserve.server.engine.job import DecodeJob, PartialEvent
+from seqserve.server.engine.live_sentence import LiveSentence
+from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
+from seqserve.server.errors import (
+    CancelledError,
+    DeadlineExceededError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
+from seqserve.server.repository.config import BatchingConfig
+
+log = logging.getLogger(__name__)
+
+
+class DecodeScheduler:
+    def __init__(
+        self,
+        model: str,
+        graphs: Seq2SeqGraphs,
+        batching: BatchingConfig,
+        *,
+        bos_id: int,
+        eos_id: int,
+        vocab_size: int,
+    ) -> None:
+        self.model = model
+        self.graphs = graphs
+        self.batching = batching
+        self.eos_id = eos_id
+        self.vocab_size = vocab_size
+        self.batch = DecodeBatch(
+            bos_id=bos_id, memory_dim=graphs.memory_dim, layers=graphs.layers,
+            hidden=graphs.hidden,
+        )
+        self._queue: collections.deque[DecodeJob] = collections.deque()
+        self._queued_sentences = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name=f"decode-{model}", daemon=True)
+        self.steps = 0
+        self._labels = {"model": model}
+
+    # ---- public, any thread -------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+
+    def submit(self, job: DecodeJob) -> None:
+        """Queue a job or raise ResourceExhaustedError at once when the queue is full."""
+        with self._cond:
+            if self._stopping:
+                raise UnavailableError(f"model '{self.model}' is shutting down")
+            if self._queued_sentences + len(job.sources) > self.batching.max_queue:
+                metrics.REJECTED.labels(self.model, "queue_full").inc()
+                raise ResourceExhaustedError(
+                    f"model '{self.model}' queue is full ({self.batching.max_queue} sentences, "
+                    "max_queue); retry later"
+                )
+            self._queue.append(job)
+            self._queued_sentences += len(job.sources)
+            metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
+            self._cond.notify()
+
+    def wake(self) -> None:
+        """Make the loop look at cancellations now (called when a client goes away)."""
+        with self._cond:
+            self._cond.notify()
+
+    # ---- the loop (scheduler thread only) ----------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopping and not self._queue and not self.batch.sentences:
+                    self._cond.wait()
+                if self._stopping:
+                    break
+            try:
+                self._schedule()
+                if self.batch.sentences:
+                    self._step()
+            except Exception as exc:  # a real bug: fail the live work, keep serving
+                log.exception("decode loop failure in model %s", self.model)
+                self._fail_all(exc)
+        self._fail_all(UnavailableError(f"model '{self.model}' was unloaded"))
+
+    def _fail_all(self, error: BaseException) -> None:
+        for sentence in self.batch.sentences:
+            sentence.job.fail(error)
+        self.batch.remove(set(range(len(self.batch))))
+        with self._cond:
+            queued = list(self._queue)
+            self._queue.clear()
+            self._queued_sentences = 0
+        for job in queued:
+            job.fail(error)
+
+    def _schedule(self) -> None:
+        self._drop_aborted()
+        admitted = self._admit()
+        if admitted:
+            self._encode_and_join(admitted)
+        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
+
+    def _admit(self) -> list[DecodeJob]:
+        policy = self.batching.policy
+        if policy != "continuous" and self.batch.sentences:
+            return []
+        admitted: list[DecodeJob] = []
+        live = len(self.batch)
+        rows = self.batch.rows
+        encoded = 0
+        now = time.monotonic()
+        with self._cond:
+            while self._queue:
+                job = self._queue[0]
+                if job.cancelled or job.expired(now):
+                    self._queue.popleft()
+                    self._queued_sentences -= len(job.sources)
+                    self._abort_queued(job, now)
+                    continue
+                n = len(job.sources)
+                need_rows = n * job.options.beam_size
+                fits = (
+                    live + n <= self.batching.max_live_sentences
+                    and rows + need_rows <= self.batching.max_rows
+                    and encoded + n <= self.batching.max_encoder_batch
+                )
+                # An oversized job still runs when it would be alone.
+                if not fits and (live or admitted):
+                    break
+                self._queue.popleft()
+                self._queued_sentences -= n
+                admitted.append(job)
+                live, rows, encoded = live + n, rows + need_rows, encoded + n
+                if policy == "sequential":
+                    break
+            metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
+        return admitted
+
+    def _abort_queued(self, job: DecodeJob, now: float) -> None:
+        reason = "deadline" if job.expired(now) else "cancelled"
+        metrics.ABORTED_SENTENCES.labels(self.model, reason).inc(len(job.sources))
+        if reason == "cancelled":
+            job.fail(CancelledError("request cancelled by the client"))
+        else:
+            job.fail(DeadlineExceededError(
+                f"deadline exceeded after {now - job.submitted_at:.3f}s in the queue"
+            ))
+
+    def _encode_and_join(self, jobs: list[DecodeJob]) -> None:
+        try:
+            self._encode_jobs(jobs)
+        except Exception:
+            if len(jobs) == 1:
+                raise
+            # Isolate the failing request: its batch-mates must not fail with it.
+            for job in jobs:
+                try:
+                    self._encode_jobs([job])
+                except Exception as exc:
+                    log.exception("encoder failed for one request of model %s", self.model)
+                    job.fail(exc)
+
+    def _encode_jobs(self, jobs: list[DecodeJob]) -> None:
+        sources = [s for job in jobs for s in job.sources]
+        started = time.perf_counter()
+        encoded = self.graphs.encode(sources)
+        metrics.ENCODE_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        metrics.ENCODER_BATCH.labels(self.model).observe(len(sources))
+        sentences = [
+            LiveSentence(job=job, index=i, beam=job.options.beam_size, source_length=len(src))
+            for job in jobs
+            for i, src in enumerate(job.sources)
+        ]
+        self.batch.add(sentences, encoded.memories, encoded.init_h, encoded.init_c)
+
+    def _drop_aborted(self) -> None:
+        now = time.monotonic()
+        leaving: set[int] = set()
+        for position, sentence in enumerate(self.batch.sentences):
+            job = sentence.job
+            if job.failed:
+                leaving.add(position)
+            elif job.cancelled or job.expired(now):
+                leaving.add(position)
+                # grpc cancels the RPC when its deadline passes, so an expired
+                # job counts as a deadline even if the cancel arrived first.
+                reason = "deadline" if job.expired(now) else "cancelled"
+                metrics.ABORTED_SENTENCES.labels(self.model, reason).inc()
+                if reason == "cancelled":
+                    job.fail(CancelledError("request cancelled by the client"))
+                else:
+                    job.fail(DeadlineExceededError(
+                        f"deadline exceeded after {now - job.submitted_at:.3f}s "
+                        f"({sentence.step} decode steps done)"
+                    ))
+        self.batch.remove(leaving)
+
+    def _step(self) -> None:
+        started = time.perf_counter()
+        batch = self.batch
+        max_beam = max(s.beam for s in batch.sentences)
+        k = min(2 * max_beam, self.vocab_size)
+        out = self.graphs.step(
+            batch.prev_tokens, batch.h, batch.c, batch.memory, batch.memory_mask,
+            batch.memory_index, k,
+        )
+        self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out)
+        self.steps += 1
+        metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
+        metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+
+    def _update(
+        self, topk_lp: np.ndarray, topk_ids: np.ndarray, h_out: np.ndarray, c_out: np.ndarray
+    ) -> None:
+        batch = self.batch
+        sentences = batch.sentences
+        beams = np.array([s.beam for s in sentences], np.int64)
+        steps = np.array([s.step for s in sentences], np.int64)
+        min_lengths = np.array([s.job.options.min_length for s in sentences], np.int64)
+        parents = np.empty(batch.rows, np.int64)
+        tokens = np.empty(batch.rows, np.int64)
+        scores = np.empty(batch.rows, np.float64)
+
+        for beam in np.unique(beams):
+            beam = int(beam)
+            positions = np.nonzero(beams == beam)[0]
+            rows = batch.offsets[positions][:, None] + np.arange(beam)[None, :]
+            picked = beam_search.select(
+                batch.cumulative[rows],
+                topk_lp[rows],
+                topk_ids[rows],
+                beam=beam,
+                eos_id=self.eos_id,
+                eos_allowed=steps[positions] >= min_lengths[positions],
+            )
+            for s, parent, score in zip(
+                picked.finished_sentence, picked.finished_parent, picked.finished_score,
+                strict=True,
+            ):
+                sentences[positions[s]].add_finished(int(parent), float(score))
+            flat_rows = rows.reshape(-1)
+            parents[flat_rows] = np.take_along_axis(rows, picked.parents, axis=1).reshape(-1)
+            tokens[flat_rows] = picked.tokens.reshape(-1)
+            scores[flat_rows] = picked.scores.reshape(-1)
+            for i, position in enumerate(positions):
+                sentences[position].advance(picked.parents[i], picked.tokens[i])
+
+        batch.reorder(parents, tokens, scores, h_out, c_out)
+        self._retire_finished()
+
+    def _retire_finished(self) -> None:
+        batch = self.batch
+        leaving: set[int] = set()
+        for position, sentence in enumerate(batch.sentences):
+            job = sentence.job
+            if sentence.done():
+                offset = int(batch.offsets[position])
+                alive = batch.cumulative[offset : offset + sentence.beam]
+                leaving.add(position)
+                if job.finish_sentence(sentence.index, sentence.finalize(alive), sentence.step):
+                    job.complete()
+            elif job.want_partials:
+                job.sink(PartialEvent(sentence.index, sentence.history(0), sentence.step))
+        batch.remove(leaving)

@@ -1,0 +1,179 @@
+"""A loaded seq2seq model: tokenizer + graphs + its scheduler, behind TranslatorHandle."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
+from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
+from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceResult
+from seqserve.server.engine.scheduler import DecodeScheduler
+from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
+from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.repository.repository import ModelVersion
+from seqserve.server.repository.tokenizer import PairTokenizer
+
+
+class Seq2SeqModel:
+    def __init__(
+        self,
+        version: ModelVersion,
+        *,
+        policy: str | None = None,
+        available_versions: list[int] | None = None,
+    ) -> None:
+        config = version.config
+        if policy is not None:
+            batching = config.batching.model_copy(update={"policy": policy})
+            config = config.model_copy(update={"batching": batching})
+        self.config = config
+        self.tokenizer = PairTokenizer(version.path, config.tokenizer)
+        self.graphs = Seq2SeqGraphs(version.path, config)
+        vocab = self.tokenizer.target.vocab_size
+        self.scheduler = DecodeScheduler(
+            version.name, self.graphs, config.batching,
+            bos_id=config.tokenizer.bos_id, eos_id=config.tokenizer.eos_id, vocab_size=vocab,
+        )
+        self.info = ModelInfo(
+            name=version.name, version=version.version, kind=config.kind, config=config,
+            providers=list(self.graphs.providers),
+            available_versions=list(available_versions or [version.version]),
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+
+    # ---- validation at the edge ---------------------------------------------
+    def tokenize(self, sentences: list[str]) -> list[list[int]]:
+        limits = self.config.limits
+        if not sentences:
+            raise InvalidArgumentError("request has no sentences")
+        if len(sentences) > limits.max_sentences:
+            raise InvalidArgumentError(
+                f"{len(sentences)} sentences exceed max_sentences={limits.max_sentences}"
+            )
+        ids = []
+        for i, text in enumerate(sentences):
+            if not text.strip():
+                raise InvalidArgumentError(f"sentence {i} is empty")
+            encoded = self.tokenizer.encode_source(text)
+            if len(encoded) > limits.max_source_tokens:
+                raise InvalidArgumentError(
+                    f"sentence {i} has {len(encoded)} tokens, over "
+                    f"max_source_tokens={limits.max_source_tokens}"
+                )
+            ids.append(encoded)
+        return ids
+
+    def resolve(self, options: DecodingOptions) -> ResolvedOptions:
+        return options.resolve(self.config.decoding, self.config.limits)
+
+    def results(self, event: DoneEvent, options: ResolvedOptions) -> list[SentenceResult]:
+        return [
+            SentenceResult(
+                hypotheses=[
+                    Hypothesis(
+                        text=self.tokenizer.decode_target(h.tokens), tokens=h.tokens,
+                        score=h.score if options.return_scores else 0.0,
+                        log_prob=h.log_prob if options.return_scores else 0.0,
+                    )
+                    for h in nbest
+                ],
+                decode_steps=steps,
+            )
+            for nbest, steps in zip(event.nbest, event.steps, strict=True)
+        ]
+
+    # ---- async API (TranslatorHandle) ----------------------------------------
+    async def translate(
+        self, sentences: list[str], options: DecodingOptions, *, deadline: float | None = None
+    ) -> list[SentenceResult]:
+        final: list[SentenceResult] = []
+        async for item in self._run(sentences, options, deadline, partials=False):
+            if isinstance(item, list):
+                final = item
+        return final
+
+    def translate_stream(
+        self, sentences: list[str], options: DecodingOptions, *, deadline: float | None = None
+    ) -> AsyncIterator[PartialUpdate | list[SentenceResult]]:
+        return self._run(sentences, options, deadline, partials=True)
+
+    async def _run(
+        self, sentences: list[str], options: DecodingOptions, deadline: float | None,
+        *, partials: bool,
+    ) -> AsyncIterator[PartialUpdate | list[SentenceResult]]:
+        resolved = self.resolve(options)
+        sources = self.tokenize(sentences)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DeadlineExceededError("deadline exceeded before the request was queued")
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[Event] = asyncio.Queue()
+
+        def sink(event: Event) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+        job = DecodeJob(sources, resolved, sink, deadline=deadline, want_partials=partials)
+        self.scheduler.submit(job)
+        try:
+            while True:
+                event = await events.get()
+                if isinstance(event, PartialEvent):
+                    yield PartialUpdate(
+                        event.sentence_index, self.tokenizer.decode_target(event.tokens),
+                        event.tokens, event.step,
+                    )
+                elif isinstance(event, ErrorEvent):
+                    raise event.error
+                else:
+                    yield self.results(event, resolved)
+                    return
+        finally:
+            if job.remaining and not job.failed:
+                # The caller went away (cancelled RPC, closed generator): free the rows.
+                job.cancel()
+                self.scheduler.wake()
+
+    # ---- blocking API (export verification, benchmarks) ----------------------
+    def decode_ids_blocking(
+        self, sources: list[list[int]], options: DecodingOptions, *, chunk: int = 16
+    ) -> list[SentenceResult]:
+        """Decode token ids without asyncio; chunks join the batch as separate jobs."""
+        resolved = self.resolve(options)
+        done = threading.Event()
+        pending = [0]
+        outcome: dict[int, Event] = {}
+        lock = threading.Lock()
+        chunks = [sources[i : i + chunk] for i in range(0, len(sources), chunk)]
+        pending[0] = len(chunks)
+
+        def make_sink(index: int):
+            def sink(event: Event) -> None:
+                if isinstance(event, PartialEvent):
+                    return
+                with lock:
+                    outcome[index] = event
+                    pending[0] -= 1
+                    if pending[0] == 0:
+                        done.set()
+            return sink
+
+        for index, part in enumerate(chunks):
+            self.scheduler.submit(DecodeJob(part, resolved, make_sink(index)))
+        if chunks:
+            done.wait()
+        results: list[SentenceResult] = []
+        for index in range(len(chunks)):
+            event = outcome[index]
+            if isinstance(event, ErrorEvent):
+                raise event.error
+            assert isinstance(event, DoneEvent)
+            results.extend(self.results(event, resolved))
+        return results

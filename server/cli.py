@@ -1,2 +1,191 @@
-def main() -> None:
-    print("hi")
+"""The `seqserve` console script.
+
+    seqserve serve --model-repository DIR [--host H --port P --metrics-port M --policy ...]
+    seqserve client translate --target HOST:PORT --model NAME [--beam-size N ...] "text" ...
+    seqserve train ...   /   seqserve export ...   (need the `train` extra: torch)
+
+Nothing is parsed or imported heavily at import time: the parser is built in
+main(), the engine (ONNX Runtime) is imported only by `serve`, and torch only
+by the delegated train/export commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+# Subcommands owned by other packages: `seqserve train ARGS` runs
+# `seqserve.models.cli.main(ARGS)`. Listed for --help, dispatched before
+# argparse so their own options reach them untouched.
+_DELEGATED = {
+    "train": ("seqserve.models.cli", "train a model (PyTorch)"),
+    "export": ("seqserve.export.cli", "export a trained model to a model directory (ONNX)"),
+}
+_POLICIES = ("continuous", "static", "sequential")
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _delegate(command: str, argv: list[str]) -> int:
+    module_name, _ = _DELEGATED[command]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if (exc.name or "").startswith("seqserve"):
+            print(
+                f"seqserve {command}: {module_name} is missing from this install", file=sys.stderr
+            )
+        else:
+            print(
+                f"seqserve {command} needs the training extra ({exc.name} is not installed): "
+                "pip install 'seqserve[train]'",
+                file=sys.stderr,
+            )
+        return 2
+    return int(module.main(argv) or 0)
+
+
+def _existing_dir(value: str) -> Path:
+    path = Path(value)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: not a directory")
+    return path
+
+
+def _add_serve(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("serve", help="serve a model repository over gRPC")
+    p.add_argument("--model-repository", type=_existing_dir, required=True, metavar="DIR")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    p.add_argument("--port", type=int, default=50051, help="gRPC port; 0 picks a free one")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=9090,
+        help="Prometheus /metrics port on --host; 0 picks a free one, -1 disables",
+    )
+    p.add_argument("--policy", choices=_POLICIES, help="batching policy for every model")
+    p.add_argument(
+        "--grace", type=float, default=10.0, help="seconds in-flight RPCs get on shutdown"
+    )
+    p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
+    p.set_defaults(handler=_cmd_serve)
+
+
+def _add_client(commands: argparse._SubParsersAction) -> None:
+    client = commands.add_parser("client", help="call a running server")
+    calls = client.add_subparsers(dest="call", required=True, metavar="CALL")
+    p = calls.add_parser("translate", help="translate sentences and print the hypotheses")
+    p.add_argument("--target", default="127.0.0.1:50051", help="HOST:PORT of the server")
+    p.add_argument("--model", required=True)
+    p.add_argument("--version", type=int, default=0, help="model version; 0 = latest")
+    p.add_argument("--beam-size", type=int)
+    p.add_argument("--n-best", type=int)
+    p.add_argument("--length-penalty", type=float)
+    p.add_argument("--max-length", type=int)
+    p.add_argument("--min-length", type=int)
+    p.add_argument("--no-scores", action="store_true", help="do not ask for scores")
+    p.add_argument("--stream", action="store_true", help="show partial hypotheses on stderr")
+    p.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
+    p.add_argument("sentences", nargs="+", metavar="SENTENCE")
+    p.set_defaults(handler=_cmd_client_translate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seqserve", description="Serve recurrent sequence models over gRPC."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    _add_client(commands)
+    for name, (_, help_text) in _DELEGATED.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from seqserve.server.app import ServeSettings, run
+    from seqserve.server.errors import SeqServeError
+
+    settings = ServeSettings(
+        model_repository=args.model_repository,
+        host=args.host,
+        port=args.port,
+        metrics_port=args.metrics_port,
+        policy=args.policy,
+        grace_seconds=args.grace,
+    )
+    try:
+        return run(settings)
+    except (OSError, ValueError, SeqServeError) as exc:
+        # Startup problems a user fixes (port busy, bad config.yaml): one line, no traceback.
+        logging.getLogger("seqserve").error("%s", exc)
+        print(f"seqserve serve: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _format_score(value: float) -> str:
+    return "" if math.isnan(value) else f"{value:9.4f}  "
+
+
+def _cmd_client_translate(args: argparse.Namespace) -> int:
+    import grpc
+
+    from seqserve.server.api.client import TranslateReply, TranslationClient
+    from seqserve.server.engine.options import DecodingOptions
+
+    options = DecodingOptions(
+        beam_size=args.beam_size,
+        n_best=args.n_best,
+        length_penalty=args.length_penalty,
+        max_length=args.max_length,
+        min_length=args.min_length,
+        return_scores=not args.no_scores,
+    )
+    with TranslationClient(args.target, timeout=args.timeout) as client:
+        try:
+            if args.stream:
+                reply = None
+                for event in client.translate_stream(
+                    args.sentences, model=args.model, version=args.version, options=options
+                ):
+                    if isinstance(event, TranslateReply):
+                        reply = event
+                    else:
+                        print(
+                            f"  [{event.sentence_index}] step {event.step}: {event.text}",
+                            file=sys.stderr,
+                        )
+                if reply is None:
+                    print("error: the stream ended without a final result", file=sys.stderr)
+                    return 1
+            else:
+                reply = client.translate(
+                    args.sentences, model=args.model, version=args.version, options=options
+                )
+        except grpc.RpcError as exc:
+            print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+            return 1
+    print(f"# {reply.model} v{reply.version}")
+    for index, (source, result) in enumerate(zip(args.sentences, reply.sentences, strict=True)):
+        print(f"[{index}] {source}")
+        for rank, hyp in enumerate(result.hypotheses, start=1):
+            print(f"  {rank}. {_format_score(hyp.score)}{hyp.text}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _DELEGATED:
+        return _delegate(argv[0], argv[1:])
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)

@@ -1,0 +1,203 @@
+"""protobuf <-> engine objects, and the request-shape checks done at the edge.
+
+Everything here is a pure function: no I/O, no engine calls, so each rule is
+tested without a server. Limits that need tokenization (source length) are
+the engine's; limits visible in the request itself are checked here, before
+the request can reach a queue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.options import DecodingOptions
+from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceResult
+from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.repository.config import Limits
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_model_ref(model: str, version: int) -> int | None:
+    """Check a (model, version) pair from a request; returns the version or None (latest)."""
+    if not model:
+        raise InvalidArgumentError("model is required: set the model name")
+    if version < 0:
+        raise InvalidArgumentError(f"version must be >= 0 (0 = latest), got {version}")
+    return version or None
+
+
+def validate_sentences(sentences: Sequence[str]) -> None:
+    """The request must carry at least one sentence and none may be blank."""
+    if not sentences:
+        raise InvalidArgumentError("sentences is empty: send at least one sentence")
+    for index, sentence in enumerate(sentences):
+        if not sentence.strip():
+            raise InvalidArgumentError(f"sentences[{index}] is empty or whitespace only")
+
+
+def check_sentence_limit(count: int, limits: Limits) -> None:
+    """A request may not carry more sentences than the model's max_sentences."""
+    if count > limits.max_sentences:
+        raise InvalidArgumentError(
+            f"{count} sentences exceed the model's limit max_sentences={limits.max_sentences}"
+        )
+
+
+# ---------------------------------------------------------------- options
+
+
+def decoding_options_from_proto(msg: pb.DecodingOptions) -> DecodingOptions:
+    """Unset proto fields stay None, i.e. "use the model's default"."""
+    return DecodingOptions(
+        beam_size=_optional(msg, "beam_size"),
+        n_best=_optional(msg, "n_best"),
+        length_penalty=_optional(msg, "length_penalty"),
+        max_length=_optional(msg, "max_length"),
+        min_length=_optional(msg, "min_length"),
+        return_scores=msg.return_scores if msg.HasField("return_scores") else True,
+    )
+
+
+def _optional(msg: pb.DecodingOptions, name: str) -> Any:
+    return getattr(msg, name) if msg.HasField(name) else None
+
+
+def decoding_options_to_proto(options: DecodingOptions) -> pb.DecodingOptions:
+    """The client side: only fields the caller set go on the wire."""
+    msg = pb.DecodingOptions(return_scores=options.return_scores)
+    for name in ("beam_size", "n_best", "length_penalty", "max_length", "min_length"):
+        value = getattr(options, name)
+        if value is not None:
+            setattr(msg, name, value)
+    return msg
+
+
+# ---------------------------------------------------------------- results
+
+
+def hypothesis_to_proto(hyp: Hypothesis, *, return_scores: bool) -> pb.Hypothesis:
+    msg = pb.Hypothesis(text=hyp.text, tokens=hyp.tokens)
+    if return_scores:
+        msg.score = hyp.score
+        msg.log_prob = hyp.log_prob
+    return msg
+
+
+def hypothesis_from_proto(msg: pb.Hypothesis) -> Hypothesis:
+    """Scores the server left out (return_scores=false) come back as NaN."""
+    return Hypothesis(
+        text=msg.text,
+        tokens=list(msg.tokens),
+        score=msg.score if msg.HasField("score") else math.nan,
+        log_prob=msg.log_prob if msg.HasField("log_prob") else math.nan,
+    )
+
+
+def sentence_to_proto(result: SentenceResult, *, return_scores: bool) -> pb.SentenceTranslation:
+    return pb.SentenceTranslation(
+        hypotheses=[hypothesis_to_proto(h, return_scores=return_scores) for h in result.hypotheses],
+        decode_steps=result.decode_steps,
+    )
+
+
+def sentence_from_proto(msg: pb.SentenceTranslation) -> SentenceResult:
+    return SentenceResult(
+        hypotheses=[hypothesis_from_proto(h) for h in msg.hypotheses],
+        decode_steps=msg.decode_steps,
+    )
+
+
+def translate_response(
+    info: ModelInfo, results: Sequence[SentenceResult], *, return_scores: bool
+) -> pb.TranslateResponse:
+    return pb.TranslateResponse(
+        model=info.name,
+        version=info.version,
+        translations=[sentence_to_proto(r, return_scores=return_scores) for r in results],
+    )
+
+
+def partial_to_proto(update: PartialUpdate) -> pb.TranslateStreamResponse:
+    return pb.TranslateStreamResponse(
+        partial=pb.PartialTranslation(
+            sentence_index=update.sentence_index,
+            text=update.text,
+            tokens=update.tokens,
+            step=update.step,
+        )
+    )
+
+
+def partial_from_proto(msg: pb.PartialTranslation) -> PartialUpdate:
+    return PartialUpdate(
+        sentence_index=msg.sentence_index, text=msg.text, tokens=list(msg.tokens), step=msg.step
+    )
+
+
+def final_to_proto(
+    info: ModelInfo, results: Sequence[SentenceResult], *, return_scores: bool
+) -> pb.TranslateStreamResponse:
+    return pb.TranslateStreamResponse(
+        final=translate_response(info, results, return_scores=return_scores)
+    )
+
+
+# ---------------------------------------------------------------- model metadata
+
+
+def _enum_value(enum: EnumTypeWrapper, prefix: str, name: str) -> int:
+    """Engine strings ("seq2seq", "READY") -> proto enum values; unknown -> UNSPECIFIED (0)."""
+    try:
+        return int(enum.Value(f"{prefix}_{name.upper()}"))
+    except ValueError:
+        return 0
+
+
+def model_metadata(info: ModelInfo) -> pb.ModelMetadata:
+    config = info.config
+    batching = config.batching
+    msg = pb.ModelMetadata(
+        name=info.name,
+        version=info.version,
+        kind=_enum_value(pb.ModelKind, "MODEL_KIND", info.kind),
+        available_versions=sorted(info.available_versions),
+        state=_enum_value(pb.ModelState, "MODEL_STATE", info.state),
+        description=config.description,
+        execution_providers=info.providers,
+        batching=pb.Batching(
+            policy=_enum_value(pb.BatchingPolicy, "BATCHING_POLICY", batching.policy),
+            max_live_sentences=batching.max_live_sentences,
+            max_rows=batching.max_rows,
+            max_queue=batching.max_queue,
+            max_encoder_batch=batching.max_encoder_batch,
+        ),
+    )
+    if info.kind == "seq2seq":
+        limits, defaults = config.limits, config.decoding
+        msg.translator.CopyFrom(
+            pb.TranslatorDetails(
+                source_language=config.source_language,
+                target_language=config.target_language,
+                limits=pb.TranslatorLimits(
+                    max_sentences=limits.max_sentences,
+                    max_source_tokens=limits.max_source_tokens,
+                    max_beam_size=limits.max_beam_size,
+                    max_output_length=limits.max_output_length,
+                ),
+                decoding_defaults=pb.DecodingDefaults(
+                    beam_size=defaults.beam_size,
+                    n_best=defaults.n_best,
+                    length_penalty=defaults.length_penalty,
+                    max_length=defaults.max_length,
+                    min_length=defaults.min_length,
+                ),
+            )
+        )
+    return msg

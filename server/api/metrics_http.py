@@ -1,0 +1,33 @@
+"""Prometheus /metrics over HTTP on its own port (a daemon thread of prometheus_client)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import start_http_server
+
+from seqserve.server.metrics import REGISTRY
+
+
+@dataclass
+class MetricsServer:
+    httpd: WSGIServer
+    thread: Thread
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when 0 was asked for)."""
+        return int(self.httpd.server_port)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def start_metrics_http(host: str, port: int) -> MetricsServer:
+    """Serve seqserve's REGISTRY (not the process-global default) at http://host:port/."""
+    httpd, thread = start_http_server(port, addr=host, registry=REGISTRY)
+    return MetricsServer(httpd, thread)

@@ -1,0 +1,30 @@
+"""The seqserve.v1.SeqServe servicer: one class per gRPC service, one mixin per
+group of RPCs (translation, models; later tagging, captioning, sessions), so
+each file stays about one concept."""
+
+from __future__ import annotations
+
+import grpc
+
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+from seqserve.server.api.model_lookup import ModelLookup
+from seqserve.server.api.models_servicer import ModelMethods
+from seqserve.server.api.translation_servicer import TranslationMethods
+
+SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SeqServe"].full_name
+""""seqserve.v1.SeqServe", as health checks and reflection name it."""
+
+
+class SeqServeServicer(TranslationMethods, ModelMethods, pb_grpc.SeqServeServicer):
+    # The mixins come first so their methods replace the generated base's
+    # UNIMPLEMENTED stubs; RPCs without a mixin yet stay UNIMPLEMENTED.
+
+    def __init__(self, models: ModelLookup) -> None:
+        self._models = models
+
+
+def add_seqserve_servicer(server: grpc.aio.Server, models: ModelLookup) -> SeqServeServicer:
+    servicer = SeqServeServicer(models)
+    pb_grpc.add_SeqServeServicer_to_server(servicer, server)
+    return servicer

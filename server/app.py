@@ -1,0 +1,220 @@
+"""The server process: load the models, serve gRPC, drain on SIGTERM/SIGINT.
+
+    models loaded -> gRPC bound and started -> health SERVING -> /metrics up
+    -> "seqserve listening on HOST:PORT" on stdout (tests and scripts wait for it)
+    signal -> health NOT_SERVING -> server.stop(grace) -> manager.close()
+
+A second signal while draining cuts the grace period short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import grpc
+
+from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
+from seqserve.server.api.metrics_http import MetricsServer, start_metrics_http
+from seqserve.server.api.model_lookup import ModelLookup
+from seqserve.server.api.reflection import enable_reflection
+from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
+
+logger = logging.getLogger(__name__)
+
+# Requests are text today, but captioner images will arrive through the same
+# server: 16 MiB in bounds what one client can make the server buffer, while
+# responses (n-best lists, later tensors over KServe v2) get more room.
+MAX_RECEIVE_MESSAGE_BYTES = 16 * 1024 * 1024
+MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+class ServingManager(ModelLookup, Protocol):
+    """The engine's ModelManager as the process uses it."""
+
+    def load_all(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    model_repository: Path
+    host: str = "127.0.0.1"
+    port: int = 50051
+    """0 picks a free port; the printed listening line carries the real one."""
+    metrics_port: int = 9090
+    """Port of Prometheus /metrics on `host`; 0 picks a free one, -1 disables it."""
+    policy: str | None = None
+    """Batching policy for every model (continuous|static|sequential); None = per config."""
+    grace_seconds: float = 10.0
+    """How long in-flight RPCs may run after a shutdown signal."""
+
+
+def format_address(host: str, port: int) -> str:
+    """host:port, with IPv6 literals bracketed as gRPC targets need."""
+    if ":" in host and not host.startswith("["):
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+class GrpcServer:
+    """The grpc.aio server with every servicer; create it on the loop that runs it."""
+
+    def __init__(self, models: ModelLookup, host: str, port: int) -> None:
+        self.server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
+                # Linux SO_REUSEPORT would let a second server bind a busy
+                # port and silently share its traffic; fail to start instead.
+                ("grpc.so_reuseport", 0),
+            ]
+        )
+        add_seqserve_servicer(self.server, models)
+        self.health = HealthReporter([SERVICE_NAME])
+        self.health.add_to_server(self.server)
+        enable_reflection(self.server, [SERVICE_NAME, HEALTH_SERVICE_NAME])
+        self.host = host
+        self.port = self._bind(format_address(host, port))
+
+    def _bind(self, address: str) -> int:
+        try:
+            bound = self.server.add_insecure_port(address)
+        except RuntimeError as exc:  # grpc raises RuntimeError on a failed bind
+            raise OSError(f"cannot listen on {address}: {exc}") from exc
+        if bound == 0:
+            raise OSError(f"cannot listen on {address}")
+        return bound
+
+    @property
+    def address(self) -> str:
+        return format_address(self.host, self.port)
+
+    async def start(self) -> None:
+        await self.health.set_serving(False)
+        await self.server.start()
+        await self.health.set_serving(True)
+
+    async def stop(self, grace: float, *, cut_short: asyncio.Event | None = None) -> None:
+        """Health NOT_SERVING, refuse new RPCs, give in-flight ones `grace` seconds.
+
+        When `cut_short` is set meanwhile, in-flight RPCs are cancelled at once.
+        """
+        await self.health.drain()
+        graceful = asyncio.ensure_future(self.server.stop(grace))
+        if cut_short is None:
+            await graceful
+            return
+        interrupt = asyncio.ensure_future(cut_short.wait())
+        await asyncio.wait({graceful, interrupt}, return_when=asyncio.FIRST_COMPLETED)
+        interrupt.cancel()
+        if not graceful.done():
+            logger.warning("second signal: cancelling in-flight RPCs")
+            await self.server.stop(0)
+        await graceful
+
+
+class _Signals:
+    """First SIGTERM/SIGINT requests a graceful stop; a second one cuts it short."""
+
+    NAMES = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.force = asyncio.Event()
+        self._installed: list[signal.Signals] = []
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self.NAMES:
+            try:
+                loop.add_signal_handler(sig, self._received, sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                # Not the main thread (embedded/tests) or no signal support:
+                # the caller's stop event is then the only way to stop.
+                continue
+            self._installed.append(sig)
+
+    def remove(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._installed:
+            loop.remove_signal_handler(sig)
+        self._installed.clear()
+
+    def _received(self, sig: signal.Signals) -> None:
+        if self.stop.is_set():
+            self.force.set()
+            return
+        logger.info("received %s: draining", sig.name)
+        self.stop.set()
+
+
+def _default_manager(settings: ServeSettings) -> ServingManager:
+    # Imported here: the engine pulls in ONNX Runtime, which `seqserve --help`
+    # and the client subcommands do not need.
+    from seqserve.server.engine.manager import ModelManager
+
+    return ModelManager(settings.model_repository, policy_override=settings.policy)
+
+
+def _log_models(models: ModelLookup) -> None:
+    infos = models.list_models()
+    if not infos:
+        logger.warning("no models loaded")
+    for info in infos:
+        logger.info(
+            "model %s v%d (%s) %s, providers: %s",
+            info.name,
+            info.version,
+            info.kind,
+            info.state,
+            ", ".join(info.providers) or "none",
+        )
+
+
+async def serve(
+    settings: ServeSettings,
+    *,
+    manager_factory: Callable[[ServeSettings], ServingManager] = _default_manager,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the server until a signal (or `stop`, for embedding and tests) ends it."""
+    stop = stop or asyncio.Event()
+    signals = _Signals(stop)
+    signals.install()
+    manager = manager_factory(settings)
+    metrics: MetricsServer | None = None
+    try:
+        manager.load_all()  # before binding: a listening server is a ready server
+        grpc_server = GrpcServer(manager, settings.host, settings.port)
+        await grpc_server.start()
+        try:
+            if settings.metrics_port >= 0:
+                metrics = start_metrics_http(settings.host, settings.metrics_port)
+                metrics_address = format_address(settings.host, metrics.port)
+                logger.info("metrics on http://%s/metrics", metrics_address)
+                print(f"seqserve metrics on {metrics_address}", flush=True)
+            _log_models(manager)
+            logger.info("gRPC listening on %s", grpc_server.address)
+            print(f"seqserve listening on {grpc_server.address}", flush=True)
+            await stop.wait()
+        finally:
+            await grpc_server.stop(settings.grace_seconds, cut_short=signals.force)
+            logger.info("gRPC server stopped")
+    finally:
+        signals.remove()
+        manager.close()
+        if metrics is not None:
+            metrics.close()
+
+
+def run(settings: ServeSettings) -> int:
+    """Blocking entry point for the CLI; returns the process exit code."""
+    asyncio.run(serve(settings))
+    return 0

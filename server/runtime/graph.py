@@ -15,9 +15,8 @@ from seqserve.server.runtime.providers import device_of, report_fallback, reques
 
 log = logging.getLogger(__name__)
 
-# A session asked for CUDA on a machine without a GPU logs an error per
-# session and falls back; we report the real provider ourselves instead.
-ort.set_default_logger_severity(3)
+_WARNING = 2
+_FATAL_ONLY = 4
 
 
 class GraphSignatureError(ValueError):
@@ -38,12 +37,18 @@ class OrtGraph:
             "session.intra_op.allow_spinning", "1" if runtime.spin else "0"
         )
         requested = requested_providers(runtime.providers)
+        # A session asked for CUDA on a machine without a usable GPU logs an
+        # error and falls back to CPU; silence that one call and report the
+        # real provider ourselves (report_fallback) instead.
+        ort.set_default_logger_severity(_FATAL_ONLY)
         try:
             self.session = ort.InferenceSession(
                 str(self.path), sess_options=options, providers=requested
             )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
             raise UnavailableError(f"cannot load graph {self.path}: {exc}") from exc
+        finally:
+            ort.set_default_logger_severity(_WARNING)
         self.providers: list[str] = list(self.session.get_providers())
         report_fallback(self.name, requested, self.providers)
         self.device = device_of(self.providers)

@@ -1,0 +1,93 @@
+"""Start the real `seqserve serve` as a subprocess on a free 127.0.0.1 port, and stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LISTENING = "seqserve listening on "
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    address: str
+    metrics_port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        return "".join(self.output)
+
+
+@contextmanager
+def running_server(
+    repository: Path,
+    *,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Iterator[ServerProcess]:
+    """Yield a serving ServerProcess; SIGTERM (then SIGKILL) on exit."""
+    metrics_port = free_port()
+    command = [
+        sys.executable, "-m", "seqserve.server.cli", "serve",
+        "--model-repository", str(repository), "--host", "127.0.0.1", "--port", "0",
+        "--metrics-port", str(metrics_port), *(extra_args or []),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **(env or {})},
+    )
+    server = ServerProcess(process, "", metrics_port)
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            server.output.append(line)
+            if LISTENING in line and not ready.is_set():
+                server.address = line.split(LISTENING, 1)[1].strip()
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not ready.wait(0.1):
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"server did not start in {timeout}s:\n{server.log()}")
+    if not server.address:
+        process.kill()
+        raise RuntimeError(f"server exited before listening:\n{server.log()}")
+    try:
+        yield server
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)

@@ -37,7 +37,9 @@ class FakeSeq2Seq:
     def initial_state(self, source: list[int]) -> np.ndarray:
         return np.tanh(self.src_embedding[source].mean(axis=0))
 
-    def row_step(self, prev: int, h: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def row_step(
+        self, prev: int, h: np.ndarray, context: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         new_h = np.tanh(h @ self.recurrent + self.tgt_embedding[prev] + 0.5 * context)
         logits = new_h @ self.output
         logits[EOS] += self.eos_bias

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -19,17 +18,6 @@ from seqserve.server.repository.config import BatchingConfig
 from tests.engine.fake_graphs import BOS, EOS, FakeSeq2Seq
 
 OPTIONS = ResolvedOptions(2, 1, 1.0, 5, 0, True)
-
-
-def collecting_sink() -> tuple[list[Event], threading.Event]:
-    events: list[Event] = []
-    done = threading.Event()
-
-    def sink(event: Event) -> None:
-        events.append(event)
-        done.set()
-
-    return events, done  # type: ignore[return-value]
 
 
 def make_scheduler(**batching: object) -> DecodeScheduler:

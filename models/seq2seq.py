@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from torch import nn
+
 from seqserve.models.attention import GeneralAttention, source_mask
 from seqserve.models.encoder import BiLSTMEncoder
-from torch import nn
 
 PAD_ID = 0
 BOS_ID = 1
@@ -53,8 +54,15 @@ class Seq2Seq(nn.Module):
     ) -> None:
         super().__init__()
         self.config = Seq2SeqConfig(
-            src_vocab, tgt_vocab, emb_dim, hidden, enc_hidden, enc_layers, dec_layers,
-            dropout, pad_id,
+            src_vocab,
+            tgt_vocab,
+            emb_dim,
+            hidden,
+            enc_hidden,
+            enc_layers,
+            dec_layers,
+            dropout,
+            pad_id,
         )
         self.encoder = BiLSTMEncoder(src_vocab, emb_dim, enc_hidden, enc_layers, dropout, pad_id)
         memory_dim = self.encoder.memory_dim
@@ -64,7 +72,10 @@ class Seq2Seq(nn.Module):
         self.bridge_c = nn.Linear(memory_dim, dec_layers * hidden)
         self.tgt_embedding = nn.Embedding(tgt_vocab, emb_dim, padding_idx=pad_id)
         self.decoder_lstm = nn.LSTM(
-            emb_dim, hidden, num_layers=dec_layers, batch_first=True,
+            emb_dim,
+            hidden,
+            num_layers=dec_layers,
+            batch_first=True,
             dropout=dropout if dec_layers > 1 else 0.0,
         )
         self.attention = GeneralAttention(hidden, memory_dim)

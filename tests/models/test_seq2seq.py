@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from seqserve.models.attention import source_mask
 from seqserve.models.seq2seq import BOS_ID, PAD_ID, Seq2Seq
 

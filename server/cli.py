@@ -189,3 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)
+
+
+if __name__ == "__main__":  # `python -m seqserve.server.cli ...`, as the test harness runs it
+    sys.exit(main())

@@ -26,11 +26,6 @@ INSTALLED_PACKAGE = "seqserve.protos"
 
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
-# protoc writes imports relative to the include root (`from seqserve.v1 import
-# x_pb2`), but that root is installed as `seqserve.protos`, whose top-level name
-# `seqserve` is the distribution itself, so such imports would not resolve.
-_LOCAL_IMPORT = re.compile(r"^from seqserve\.(?!protos\.)", re.MULTILINE)
-
 
 def proto_sources() -> list[Path]:
     """Every .proto under PROTO_ROOT, relative to it, in a stable order."""
@@ -52,8 +47,26 @@ def committed_files() -> list[Path]:
 _LINT_MARKER = "# ruff: noqa\n"
 
 
+def _local_import_pattern() -> re.Pattern[str]:
+    """Imports of modules generated from our own sources, e.g. `from seqserve.v1 import`.
+
+    protoc writes them relative to the include root, but that root installs as
+    `seqserve.protos`: `seqserve.v1` would look inside the distribution itself
+    (and a later `inference/` tree for KServe v2 would not resolve at all).
+    """
+    roots = sorted({p.parts[0] for p in proto_sources() if len(p.parts) > 1})
+    if not roots:
+        return re.compile(r"(?!x)x")  # matches nothing
+    alternatives = "|".join(re.escape(r) for r in roots)
+    installed = re.escape(INSTALLED_PACKAGE)  # already rewritten: leave alone (idempotent)
+    return re.compile(
+        rf"^from (?!{installed}\b)((?:{alternatives})(?:\.\w+)*) import ", re.MULTILINE
+    )
+
+
 def _postprocess(text: str) -> str:
-    return _LINT_MARKER + _LOCAL_IMPORT.sub(f"from {INSTALLED_PACKAGE}.seqserve.", text)
+    fixed = _local_import_pattern().sub(rf"from {INSTALLED_PACKAGE}.\1 import ", text)
+    return _LINT_MARKER + fixed
 
 
 def generate_into(out_dir: Path) -> list[Path]:

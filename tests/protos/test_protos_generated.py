@@ -57,3 +57,14 @@ def test_every_decoding_option_has_presence():
 
     fields = pb.DecodingOptions.DESCRIPTOR.fields
     assert fields and all(f.has_presence for f in fields)
+
+
+def test_import_rewrite_targets_the_installed_package_and_is_idempotent():
+    generated = (
+        "from google.protobuf import descriptor as _descriptor\n"
+        "from seqserve.v1 import common_pb2 as seqserve_dot_v1_dot_common__pb2\n"
+    )
+    fixed = generate._postprocess(generated)
+    assert "from google.protobuf import descriptor" in fixed
+    assert "from seqserve.protos.seqserve.v1 import common_pb2 as" in fixed
+    assert generate._postprocess(fixed).count("seqserve.protos.seqserve.v1") == 1

@@ -14,7 +14,7 @@ import functools
 import inspect
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -53,9 +53,8 @@ def bind_model(name: str) -> None:
 def status_for(exc: BaseException) -> grpc.StatusCode:
     """The status code of an exception: its nearest class in the table, else INTERNAL."""
     for cls in type(exc).__mro__:
-        code = STATUS_BY_ERROR.get(cls)  # type: ignore[call-overload]
-        if code is not None:
-            return code
+        if issubclass(cls, errors.SeqServeError) and cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
     return grpc.StatusCode.INTERNAL
 
 
@@ -102,7 +101,7 @@ def _aborted_code(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 UnaryMethod = Callable[[Any, Req, grpc.aio.ServicerContext], Awaitable[Resp]]
-StreamMethod = Callable[[Any, Req, grpc.aio.ServicerContext], AsyncIterator[Resp]]
+StreamMethod = Callable[[Any, Req, grpc.aio.ServicerContext], AsyncGenerator[Resp, None]]
 
 
 def grpc_method(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,7 +143,7 @@ def _wrap_stream(fn: StreamMethod[Req, Resp]) -> StreamMethod[Req, Resp]:
     @functools.wraps(fn)
     async def stream(
         self: Any, request: Req, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[Resp]:
+    ) -> AsyncGenerator[Resp, None]:
         record = _CallRecord(fn.__name__)
         inner = fn(self, request, context)
         try:
@@ -163,7 +162,7 @@ def _wrap_stream(fn: StreamMethod[Req, Resp]) -> StreamMethod[Req, Resp]:
         finally:
             # Close the handler (and through it the engine's stream) now, not
             # whenever the garbage collector gets to it: that frees its rows.
-            await inner.aclose()  # type: ignore[attr-defined]
+            await inner.aclose()
         record.finish(grpc.StatusCode.OK)
 
     return stream

@@ -10,6 +10,7 @@ A second signal while draining cuts the grace period short.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Protocol
 import grpc
 
 from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
-from seqserve.server.api.metrics_http import MetricsServer, start_metrics_http
+from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
@@ -187,31 +188,30 @@ async def serve(
     """Run the server until a signal (or `stop`, for embedding and tests) ends it."""
     stop = stop or asyncio.Event()
     signals = _Signals(stop)
-    signals.install()
-    manager = manager_factory(settings)
-    metrics: MetricsServer | None = None
-    try:
+    # Teardown runs in reverse order of setup: metrics, gRPC stop (in-flight
+    # RPCs still use the engine during the grace period), manager, signals.
+    async with contextlib.AsyncExitStack() as teardown:
+        signals.install()
+        teardown.callback(signals.remove)
+        manager = manager_factory(settings)
+        teardown.callback(manager.close)
         manager.load_all()  # before binding: a listening server is a ready server
         grpc_server = GrpcServer(manager, settings.host, settings.port)
         await grpc_server.start()
-        try:
-            if settings.metrics_port >= 0:
-                metrics = start_metrics_http(settings.host, settings.metrics_port)
-                metrics_address = format_address(settings.host, metrics.port)
-                logger.info("metrics on http://%s/metrics", metrics_address)
-                print(f"seqserve metrics on {metrics_address}", flush=True)
-            _log_models(manager)
-            logger.info("gRPC listening on %s", grpc_server.address)
-            print(f"seqserve listening on {grpc_server.address}", flush=True)
-            await stop.wait()
-        finally:
-            await grpc_server.stop(settings.grace_seconds, cut_short=signals.force)
-            logger.info("gRPC server stopped")
-    finally:
-        signals.remove()
-        manager.close()
-        if metrics is not None:
-            metrics.close()
+        teardown.push_async_callback(
+            grpc_server.stop, settings.grace_seconds, cut_short=signals.force
+        )
+        if settings.metrics_port >= 0:
+            metrics = start_metrics_http(settings.host, settings.metrics_port)
+            teardown.callback(metrics.close)
+            metrics_address = format_address(settings.host, metrics.port)
+            logger.info("metrics on http://%s/metrics", metrics_address)
+            print(f"seqserve metrics on {metrics_address}", flush=True)
+        _log_models(manager)
+        logger.info("gRPC listening on %s", grpc_server.address)
+        print(f"seqserve listening on {grpc_server.address}", flush=True)
+        await stop.wait()
+    logger.info("server stopped")
 
 
 def run(settings: ServeSettings) -> int:

@@ -127,7 +127,6 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return run(settings)
     except (OSError, ValueError, SeqServeError) as exc:
         # Startup problems a user fixes (port busy, bad config.yaml): one line, no traceback.
-        logging.getLogger("seqserve").error("%s", exc)
         print(f"seqserve serve: error: {exc}", file=sys.stderr)
         return 1
 

@@ -133,22 +133,28 @@ def verify_beam_search(
     `module` must be in eval mode (dropout off), as it was when exported.
     """
     config = load_config(version_dir)
-    results: list[CheckResult] = []
+    checks = checks or DEFAULT_CHECKS
+    served: dict[str, list[SentenceResult]] = {}
     engine = decoder_factory(version_dir)
     try:
-        for label, options in (checks or DEFAULT_CHECKS).items():
-            ref_options = beam_options(config, options)
-            check = CheckResult(label, asdict(ref_options))
-            served = engine.decode_ids([list(s) for s in sentences], options)
-            if len(served) != len(sentences):
-                raise VerificationError(
-                    f"{label}: engine returned {len(served)} results for {len(sentences)} inputs"
-                )
-            for i, (src, result) in enumerate(zip(sentences, served, strict=True)):
-                compare_sentence(check, i, src, result, reference_decode(module, src, ref_options))
-            results.append(check)
+        for label, options in checks.items():
+            served[label] = engine.decode_ids([list(s) for s in sentences], options)
     finally:
+        # Closed before the reference runs: the engine's ONNX Runtime threads may
+        # spin between calls and would compete with torch on a small machine.
         engine.close()
+    results: list[CheckResult] = []
+    for label, options in checks.items():
+        ref_options = beam_options(config, options)
+        check = CheckResult(label, asdict(ref_options))
+        if len(served[label]) != len(sentences):
+            raise VerificationError(
+                f"{label}: engine returned {len(served[label])} results "
+                f"for {len(sentences)} inputs"
+            )
+        for i, (src, result) in enumerate(zip(sentences, served[label], strict=True)):
+            compare_sentence(check, i, src, result, reference_decode(module, src, ref_options))
+        results.append(check)
     return results
 
 

@@ -66,3 +66,24 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> TinyCorpus:
 @pytest.fixture(scope="session")
 def tiny_module(tiny_corpus: TinyCorpus) -> TinySeq2Seq:
     return TinySeq2Seq(tiny_corpus.source_vocab, tiny_corpus.target_vocab, sharpness=4.0).eval()
+
+
+@pytest.fixture(scope="session")
+def published(
+    tiny_module: TinySeq2Seq, tiny_corpus: TinyCorpus, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """export_seq2seq of the tiny module, with verification through the served engine."""
+    from seqserve.export.api import export_seq2seq
+
+    repository = tmp_path_factory.mktemp("repository")
+    return export_seq2seq(
+        tiny_module,
+        tiny_corpus.source_model,
+        tiny_corpus.target_model,
+        repository,
+        "tiny",
+        config_overrides={"decoding": {"max_length": 20}, "source_language": "en"},
+        verify_sentences=[tiny_corpus.encode_source(s) for s, _ in tiny_corpus.pairs[:20]],
+        test_pairs=tiny_corpus.pairs[:40],
+        training={"final": {"valid_loss": 1.5}},
+    )

@@ -7,33 +7,12 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
-from seqserve.export.api import export_seq2seq
 from seqserve.export.manifest import check_manifest, sha256_file
 from seqserve.export.verify import verify_beam_search
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.repository.config import load_config
 from tests.export.conftest import TinyCorpus
 from tests.export.tiny_module import TinySeq2Seq
-
-
-@pytest.fixture(scope="module")
-def published(
-    tiny_module: TinySeq2Seq, tiny_corpus: TinyCorpus, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    repository = tmp_path_factory.mktemp("repository")
-    return export_seq2seq(
-        tiny_module,
-        tiny_corpus.source_model,
-        tiny_corpus.target_model,
-        repository,
-        "tiny",
-        config_overrides={"decoding": {"max_length": 20}, "source_language": "en"},
-        verify_sentences=[tiny_corpus.encode_source(s) for s, _ in tiny_corpus.pairs[:20]],
-        test_pairs=tiny_corpus.pairs[:40],
-        training={"final": {"valid_loss": 1.5}},
-    )
 
 
 def test_version_directory_is_complete_and_alone(published: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import torch
 
 import seqserve.export.onnx_export as onnx_export
 from seqserve.export.graph_checks import GraphSignatureError, describe
-from seqserve.export.graphs import GraphBuild, build_graphs
+from seqserve.export.graphs import build_graphs
 from seqserve.export.inputs import ModelDims, decoder_batch, encoder_batch, probe_dims
 from seqserve.export.parity import TOLERANCE, cpu_session
 from seqserve.server.repository.config import Seq2SeqTensors
@@ -26,30 +27,23 @@ def dims(tiny_module: TinySeq2Seq, tiny_corpus: TinyCorpus) -> ModelDims:
     return probe_dims(tiny_module, tiny_corpus.source_vocab)
 
 
-@pytest.fixture(scope="module")
-def dynamo_export(
-    tiny_module: TinySeq2Seq, dims: ModelDims, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, dict[str, GraphBuild]]:
-    out = tmp_path_factory.mktemp("graphs")
-    return out, build_graphs(tiny_module, out, T, dims, exporters=("dynamo",))
+def test_dynamo_exports_both_graphs_within_tolerance(published: Path) -> None:
+    manifest = json.loads((published / "manifest.json").read_text())
+    assert manifest["exporter"] == {"encoder": "dynamo", "decoder": "dynamo"}
+    for graph in ("encoder", "decoder"):
+        assert manifest["graphs"][graph]["failed_attempts"] == {}
+        parity = manifest["parity"][graph]
+        assert parity["ok"]
+        assert max(parity["max_abs_diff"].values()) <= TOLERANCE
+        assert len(parity["cases"]) >= 5
+    decoder = manifest["parity"]["decoder"]
+    assert decoder["topk_ids_compared"] > 0
+    assert decoder["topk_ids_mismatched"] == 0
+    assert set(decoder["max_abs_diff"]) == {"topk_logprobs", "h_out", "c_out", "attention"}
 
 
-def test_dynamo_exports_both_graphs_within_tolerance(dynamo_export) -> None:
-    _, builds = dynamo_export
-    for build in builds.values():
-        assert build.exporter == "dynamo"
-        assert build.failed_attempts == {}
-        assert build.parity.ok, build.parity.summary()
-        assert max(build.parity.max_abs_diff.values()) <= TOLERANCE
-        assert len(build.parity.cases) >= 5
-    decoder = builds["decoder"].parity
-    assert decoder.topk_ids_compared > 0
-    assert decoder.topk_ids_mismatched == 0
-    assert set(decoder.max_abs_diff) == {"topk_logprobs", "h_out", "c_out", "attention"}
-
-
-def test_dynamic_dims_are_symbolic(dynamo_export, dims: ModelDims) -> None:
-    out, _ = dynamo_export
+def test_dynamic_dims_are_symbolic(published: Path, dims: ModelDims) -> None:
+    out = published
     encoder = describe(onnx.load(str(out / "encoder.onnx")))
     decoder = describe(onnx.load(str(out / "decoder.onnx")))
     assert encoder["inputs"] == {"src_tokens": ["B", "S"], "src_lengths": ["B"]}
@@ -70,10 +64,10 @@ def test_dynamic_dims_are_symbolic(dynamo_export, dims: ModelDims) -> None:
 
 
 @torch.no_grad()
-def test_decoder_gathers_memory_by_row(dynamo_export, tiny_module: TinySeq2Seq, dims) -> None:
+def test_decoder_gathers_memory_by_row(published: Path, tiny_module: TinySeq2Seq, dims) -> None:
     """Each row must read its own request's memory and mask: compare with decode_step
     run on that request alone (no index, no TopK), at a shape unseen by the export."""
-    out, _ = dynamo_export
+    out = published
     rng = np.random.default_rng(5)
     batch = decoder_batch(T, rng, dims, rows=7, requests=3, src_len=4, k=dims.target_vocab)
     batch[T.memory_index] = np.array([2, 2, 0, 1, 1, 1, 0])  # any order, not only sorted
@@ -100,8 +94,8 @@ def test_decoder_gathers_memory_by_row(dynamo_export, tiny_module: TinySeq2Seq, 
     np.testing.assert_allclose(np.exp(got["logp"]).sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_graphs_run_at_extreme_shapes(dynamo_export, dims: ModelDims) -> None:
-    out, _ = dynamo_export
+def test_graphs_run_at_extreme_shapes(published: Path, dims: ModelDims) -> None:
+    out = published
     rng = np.random.default_rng(6)
     encoder = cpu_session(out / "encoder.onnx")
     for batch_size, src_len in [(1, 1), (3, 57)]:

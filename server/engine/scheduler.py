@@ -206,21 +206,25 @@ class DecodeScheduler:
         leaving: set[int] = set()
         for position, sentence in enumerate(self.batch.sentences):
             job = sentence.job
-            if job.failed:
-                leaving.add(position)
-            elif job.cancelled or job.expired(now):
-                leaving.add(position)
-                # grpc cancels the RPC when its deadline passes, so an expired
-                # job counts as a deadline even if the cancel arrived first.
-                reason = "deadline" if job.expired(now) else "cancelled"
-                metrics.ABORTED_SENTENCES.labels(self.model, reason).inc()
-                if reason == "cancelled":
-                    job.fail(CancelledError("request cancelled by the client"))
-                else:
-                    job.fail(DeadlineExceededError(
-                        f"deadline exceeded after {now - job.submitted_at:.3f}s "
-                        f"({sentence.step} decode steps done)"
-                    ))
+            # grpc cancels the RPC when its deadline passes, so an expired job
+            # counts as a deadline even if the cancel arrived first.
+            if job.expired(now):
+                reason = "deadline"
+            elif job.cancelled:
+                reason = "cancelled"
+            elif job.failed:
+                reason = "failed"
+            else:
+                continue
+            leaving.add(position)
+            metrics.ABORTED_SENTENCES.labels(self.model, reason).inc()
+            if reason == "cancelled":
+                job.fail(CancelledError("request cancelled by the client"))
+            elif reason == "deadline":
+                job.fail(DeadlineExceededError(
+                    f"deadline exceeded after {now - job.submitted_at:.3f}s "
+                    f"({sentence.step} decode steps done)"
+                ))
         self.batch.remove(leaving)
 
     def _step(self) -> None:

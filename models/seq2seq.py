@@ -104,16 +104,18 @@ class Seq2Seq(nn.Module):
         h, c = self._initial_state(summary)
         return memory, h, c
 
-    def _attend_and_project(
+    def _attentional(
         self, top: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decoder top outputs [N,T,H] -> (logits [N,T,V], attention [N,T,S]).
+        """Decoder top outputs [N,T,H] -> (attentional states [N,T,H], attention [N,T,S]).
 
         Shared by `forward` and `decode_step` so the two compute one function.
         """
         context, weights = self.attention(top, memory, memory_mask)
-        attentional = torch.tanh(self.combine(torch.cat([top, context], dim=-1)))
-        return self.output(self.dropout(attentional)), weights
+        return torch.tanh(self.combine(torch.cat([top, context], dim=-1))), weights
+
+    def _logits(self, attentional: torch.Tensor) -> torch.Tensor:
+        return self.output(self.dropout(attentional))
 
     def decode_step(
         self,
@@ -126,20 +128,29 @@ class Seq2Seq(nn.Module):
         """One step for N rows -> (logits [N,V], h_out, c_out, attention [N,S])."""
         x = self.dropout(self.tgt_embedding(prev_tokens.unsqueeze(1)))
         top, (h_out, c_out) = self.decoder_lstm(x, (h, c))
-        logits, weights = self._attend_and_project(top, memory, memory_mask)
-        return logits.squeeze(1), h_out, c_out, weights.squeeze(1)
+        attentional, weights = self._attentional(top, memory, memory_mask)
+        return self._logits(attentional).squeeze(1), h_out, c_out, weights.squeeze(1)
 
     def forward(
-        self, src_tokens: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
+        self,
+        src_tokens: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt_in: torch.Tensor,
+        positions: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher-forced logits [B,T,V] for decoder inputs tgt_in [B,T] (BOS first).
 
-        Positions of tgt_in after a row's end are padding; their logits are
-        ignored by the loss and cannot affect earlier positions (the LSTM is causal).
+        Positions of tgt_in after a row's end are padding; they cannot affect earlier
+        positions (the LSTM is causal). With `positions` (bool [B,T]) only those
+        positions are projected, giving logits [K,V] in row-major order: the
+        vocabulary projection and softmax dominate training cost, and the loss
+        ignores padding anyway.
         """
         memory, h, c = self.encode(src_tokens, src_lengths)
         mask = source_mask(src_lengths, src_tokens.shape[1])
         x = self.dropout(self.tgt_embedding(tgt_in))
         top, _ = self.decoder_lstm(x, (h, c))
-        logits, _ = self._attend_and_project(top, memory, mask)
-        return logits
+        attentional, _ = self._attentional(top, memory, mask)
+        if positions is not None:
+            attentional = attentional[positions]
+        return self._logits(attentional)

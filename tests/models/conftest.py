@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Before torch loads libgomp: idle OpenMP workers sleep instead of spinning, which
+# on a shared 2-core machine is 2-3x faster (see models/cli.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import pytest
 import torch
 

@@ -89,3 +89,13 @@ def test_dropout_only_in_training() -> None:
         assert torch.equal(model(src, src_len, tgt), model(src, src_len, tgt))
         model.train()
         assert not torch.equal(model(src, src_len, tgt), model(src, src_len, tgt))
+
+
+def test_forward_positions_selects_rows_of_full_logits() -> None:
+    model = _model()
+    src, src_len = _padded_batch([3, 5], 23, seed=6)
+    tgt, _ = _padded_batch([4, 2], 19, seed=7)
+    real = tgt != PAD_ID
+    with torch.no_grad():
+        full = model(src, src_len, tgt)
+        torch.testing.assert_close(model(src, src_len, tgt, positions=real), full[real])

@@ -131,13 +131,18 @@ def beam_search(step: StepFn, init_state: Any, options: BeamOptions) -> list[Ref
         alive = next_alive
         t += 1
 
-        if len(finished) >= b:
-            break
         if t == options.max_length:
             for hyp in alive:
                 score = _normalise(hyp.log_prob, len(hyp.tokens), options.length_penalty)
                 finished.append(RefHypothesis(hyp.tokens, score, hyp.log_prob))
             break
+        if len(finished) >= b:
+            # Stop only when the best alive hypothesis, scored at its current
+            # length, cannot beat the b-th best finished one.
+            kth_best = sorted((h.score for h in finished), reverse=True)[b - 1]
+            best_alive = max(alive, key=lambda h: h.log_prob)
+            if not _normalise(best_alive.log_prob, t, options.length_penalty) > kth_best:
+                break
 
     # sorted() is stable: equal scores keep the order in which they finished.
     ranked = sorted(finished, key=lambda h: -h.score)

@@ -46,13 +46,31 @@ class LiveSentence:
         self.tokens.append(tokens)
         self.step += 1
 
-    def done(self) -> bool:
-        return len(self.finished) >= self.beam or self.step >= self.job.options.max_length
+    def done(self, best_alive: float) -> bool:
+        """Stop at max_length, or once b hypotheses have finished and the best
+        alive one, scored at its current length, cannot beat the b-th best of
+        them. With length_penalty 0 that bound is exact (more tokens only
+        lower a log prob); with beam 1 it makes decoding exactly greedy.
+
+        Stopping as soon as b hypotheses finish (fairseq's rule) lets a
+        confident model's low-probability early EOS candidates fill the
+        finished list before the likely hypothesis ends; this rule keeps
+        searching while the alive beam can still win (as Hugging Face's
+        non-early-stopping beam search does).
+        """
+        options = self.job.options
+        if self.step >= options.max_length:
+            return True
+        if len(self.finished) < self.beam:
+            return False
+        kth_best = sorted((h.score for h in self.finished), reverse=True)[self.beam - 1]
+        potential = ranking_score(best_alive, self.step, options.length_penalty)
+        return not potential > kth_best
 
     def finalize(self, alive_scores: np.ndarray) -> list[FinishedHypothesis]:
-        """n-best at the end; alive rows count only if decoding hit max_length."""
+        """n-best at the end; alive rows count only when decoding hit max_length."""
         results = list(self.finished)
-        if len(results) < self.beam:
+        if self.step >= self.job.options.max_length:
             penalty = self.job.options.length_penalty
             for row in range(self.beam):
                 log_prob = float(alive_scores[row])

@@ -285,9 +285,9 @@ class DecodeScheduler:
         leaving: set[int] = set()
         for position, sentence in enumerate(batch.sentences):
             job = sentence.job
-            if sentence.done():
-                offset = int(batch.offsets[position])
-                alive = batch.cumulative[offset : offset + sentence.beam]
+            offset = int(batch.offsets[position])
+            alive = batch.cumulative[offset : offset + sentence.beam]
+            if sentence.done(float(alive[0])):
                 leaving.add(position)
                 if job.finish_sentence(sentence.index, sentence.finalize(alive), sentence.step):
                     job.complete()

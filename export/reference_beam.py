@@ -94,7 +94,18 @@ def _row_candidates(
 
 
 def beam_search(step: StepFn, init_state: Any, options: BeamOptions) -> list[RefHypothesis]:
-    """Decode one sentence; returns up to n_best hypotheses, best first."""
+    """Decode one sentence; returns up to n_best hypotheses, best first.
+
+    Each step, every alive hypothesis i (in order) and token w give a candidate
+    scored cum_i + logp_i[w] (EOS excluded before min_length). Candidates are
+    stable-sorted by score, listed row by row in each row's descending order.
+    EOS candidates among the first b finish (EOS not appended; ranking score
+    log_prob / (len + 1) ** length_penalty); the first b non-EOS candidates are
+    the next alive hypotheses. After the step: at max_length every alive one
+    finishes (ranking score log_prob / len ** length_penalty) and decoding
+    stops; otherwise it stops once b have finished and the best alive one,
+    scored at its current length, cannot beat the b-th best finished one.
+    """
     b = options.beam_size
     alive = [_Alive([], 0.0, init_state)]
     # Kept in finishing order: the final stable sort then breaks score ties by it.

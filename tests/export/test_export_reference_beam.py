@@ -48,7 +48,7 @@ def test_greedy_follows_the_best_token_and_does_not_append_eos() -> None:
     assert hyp.score == pytest.approx(hyp.log_prob / 2)  # length counts the EOS
 
 
-def test_beam_finds_what_greedy_misses_and_stops_once_beam_size_finished() -> None:
+def test_beam_finds_what_greedy_misses() -> None:
     table = {
         (): {A: 0.5, B: 0.4, EOS: 0.1},
         (A,): {A: 0.34, B: 0.33, C: 0.33},
@@ -63,6 +63,15 @@ def test_beam_finds_what_greedy_misses_and_stops_once_beam_size_finished() -> No
     assert hyps[0].log_prob == pytest.approx(math.log(0.4 * 0.9))
     assert hyps[1].log_prob == pytest.approx(math.log(0.5 * 0.34 * 0.99))
     assert hyps[0].score == hyps[0].log_prob  # length_penalty 0: no normalisation
+
+
+def test_keeps_searching_while_an_alive_hypothesis_can_still_win() -> None:
+    # Step 0 finishes [] (p .05); step 1 finishes [B] (.045): b=2 finished, but the
+    # alive [A,C] (.81) beats both, so decoding goes on and [A,C] ends first.
+    table = {(): {A: 0.9, B: 0.05, EOS: 0.05}, (A,): {C: 0.9, EOS: 0.01}, (B,): {EOS: 0.9}}
+    hyps = decode(table, beam_size=2, n_best=2, length_penalty=0.0)
+    assert [h.tokens for h in hyps] == [[A, C], []]
+    assert hyps[0].log_prob == pytest.approx(math.log(0.9 * 0.9 * 0.99))
 
 
 def test_only_eos_among_the_first_beam_candidates_finishes() -> None:

@@ -77,6 +77,10 @@ def main(argv: list[str]) -> int:
     # onnxscript's optimiser logs every pass at INFO; it says nothing a user acts on.
     for noisy in ("onnxscript", "onnx_ir"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not args.verbose:
+        # The engine warns when CUDA is unavailable, which does not matter for
+        # checks that run on CPU anyway.
+        logging.getLogger("seqserve.server.runtime").setLevel(logging.ERROR)
 
     from seqserve.export.api import export_run  # torch import: only once arguments are valid
 

@@ -70,6 +70,12 @@ def _quiet() -> Iterator[None]:
     """The exporters print progress and deprecation chatter; keep it out of CLI output
     unless debugging (it stays reachable with logging at DEBUG)."""
     out, err = io.StringIO(), io.StringIO()
+    # torch.onnx's op registry logs one warning per torchvision op it cannot find
+    # (no torchvision here, and no model of ours uses its ops). torch re-applies its
+    # own log levels during export, so the logger is disabled, then restored.
+    registry = logging.getLogger("torch.onnx._internal.exporter._registration")
+    was_disabled = registry.disabled
+    registry.disabled = not log.isEnabledFor(logging.DEBUG)
     with (
         warnings.catch_warnings(),
         contextlib.redirect_stdout(out),
@@ -79,6 +85,7 @@ def _quiet() -> Iterator[None]:
         try:
             yield
         finally:
+            registry.disabled = was_disabled
             if out.getvalue() or err.getvalue():
                 log.debug("exporter output:\n%s%s", out.getvalue(), err.getvalue())
 

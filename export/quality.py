@@ -16,11 +16,18 @@ import sacrebleu
 
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import SentenceResult
+from seqserve.server.repository.config import load_config
 
-DEFAULT_SETTINGS: dict[str, DecodingOptions] = {
-    "greedy": DecodingOptions(beam_size=1, n_best=1),
-    "beam5": DecodingOptions(beam_size=5, n_best=1),
-}
+QUALITY_BEAM = 5
+
+
+def default_settings(version_dir: Path) -> dict[str, DecodingOptions]:
+    """Greedy and beam 5 (capped by the model's max_beam_size), one hypothesis each."""
+    beam = min(QUALITY_BEAM, load_config(version_dir).limits.max_beam_size)
+    return {
+        "greedy": DecodingOptions(beam_size=1, n_best=1),
+        f"beam{beam}": DecodingOptions(beam_size=beam, n_best=1),
+    }
 
 
 class TextTranslator(Protocol):
@@ -62,7 +69,7 @@ def measure_quality(
     engine = translator or _open_translator(version_dir)
     out: dict[str, Any] = {"pairs": len(pairs)}
     try:
-        for label, options in (settings or DEFAULT_SETTINGS).items():
+        for label, options in (settings or default_settings(version_dir)).items():
             start = time.perf_counter()
             results = engine.translate(sources, options)
             seconds = time.perf_counter() - start

@@ -21,11 +21,19 @@ from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import SentenceResult
 from seqserve.server.repository.config import ModelConfig, load_config
 
-# Beam 4 with the full n-best, and greedy: the two paths an engine bug hides in.
-DEFAULT_CHECKS: dict[str, DecodingOptions] = {
-    "beam4": DecodingOptions(beam_size=4, n_best=4),
-    "greedy": DecodingOptions(beam_size=1, n_best=1),
-}
+VERIFY_BEAM = 4
+
+
+def default_checks(config: ModelConfig) -> dict[str, DecodingOptions]:
+    """Beam 4 with the full n-best, and greedy: the two paths an engine bug hides in.
+    The beam is capped by the model's max_beam_size so a strict config still verifies."""
+    beam = min(VERIFY_BEAM, config.limits.max_beam_size)
+    return {
+        f"beam{beam}": DecodingOptions(beam_size=beam, n_best=beam),
+        "greedy": DecodingOptions(beam_size=1, n_best=1),
+    }
+
+
 MAX_REPORTED_MISMATCHES = 5
 
 
@@ -133,7 +141,7 @@ def verify_beam_search(
     `module` must be in eval mode (dropout off), as it was when exported.
     """
     config = load_config(version_dir)
-    checks = checks or DEFAULT_CHECKS
+    checks = checks or default_checks(config)
     served: dict[str, list[SentenceResult]] = {}
     engine = decoder_factory(version_dir)
     try:

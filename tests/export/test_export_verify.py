@@ -109,3 +109,11 @@ def test_compare_sentence_requires_every_n_best_entry() -> None:
     compare_sentence(check, 2, [7, 2], _served(ref[::-1]), ref)  # same set, wrong order
     assert (check.identical, check.sentences) == (1, 3)
     assert [m["sentence"] for m in check.mismatches] == [1, 2]
+
+
+def test_default_checks_respect_the_beam_limit() -> None:
+    from seqserve.export.verify import default_checks
+
+    assert set(default_checks(build_config("m"))) == {"beam4", "greedy"}
+    strict = build_config("m", {"limits": {"max_beam_size": 3}, "decoding": {"beam_size": 2}})
+    assert default_checks(strict)["beam3"] == DecodingOptions(beam_size=3, n_best=3)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate, SentenceResult
-from seqserve.server.repository.config import ModelConfig
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,8 @@ class ModelInfo:
     name: str
     version: int
     kind: str
-    config: ModelConfig
+    config: Any
+    """The validated config.yaml of the model's kind (see repository/schemas.py)."""
     providers: list[str] = field(default_factory=list)
     """Execution providers really active (sess.get_providers()), best first."""
     available_versions: list[int] = field(default_factory=list)

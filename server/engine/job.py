@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from seqserve.server.engine.options import ResolvedOptions
 
@@ -46,8 +47,9 @@ EventSink = Callable[[Event], None]
 
 @dataclass(eq=False)
 class DecodeJob:
-    sources: list[list[int]]
-    """Token ids per sentence, EOS included."""
+    sources: list[Any]
+    """Encoder input per sentence: token ids (EOS included) for text, an image
+    array for a captioner: whatever the model's graphs' encode() takes."""
     options: ResolvedOptions
     sink: EventSink
     deadline: float | None = None

@@ -195,10 +195,13 @@ class DecodeScheduler:
         metrics.ENCODE_SECONDS.labels(self.model).observe(time.perf_counter() - started)
         metrics.ENCODER_BATCH.labels(self.model).observe(len(sources))
         sentences = [
-            LiveSentence(job=job, index=i, beam=job.options.beam_size, source_length=len(src))
+            LiveSentence(job=job, index=i, beam=job.options.beam_size, source_length=0)
             for job in jobs
-            for i, src in enumerate(job.sources)
+            for i in range(len(job.sources))
         ]
+        for sentence, memory in zip(sentences, encoded.memories, strict=True):
+            # Memory length, not input length: a captioner's input is an image.
+            sentence.source_length = int(memory.shape[0])
         self.batch.add(sentences, encoded.memories, encoded.init_h, encoded.init_c)
 
     def _drop_aborted(self) -> None:

@@ -9,7 +9,7 @@ should fail at load time with the key named, not be silently ignored).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -18,11 +18,13 @@ CONFIG_FILE = "config.yaml"
 MANIFEST_FILE = "manifest.json"
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """Base of every config section: unknown keys are errors, values are frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Seq2SeqTensors(_Strict):
+class Seq2SeqTensors(StrictModel):
     """Tensor names of the encoder/decoder-step graphs (the decoder-step contract).
 
     encoder: (src_tokens int64[B,S], src_lengths int64[B])
@@ -53,7 +55,7 @@ class Seq2SeqTensors(_Strict):
     attention: str = "attention"
 
 
-class Seq2SeqGraphs(_Strict):
+class Seq2SeqGraphs(StrictModel):
     encoder: str = "encoder.onnx"
     """File name of the encoder graph inside the version directory."""
     decoder: str = "decoder.onnx"
@@ -61,7 +63,7 @@ class Seq2SeqGraphs(_Strict):
     tensors: Seq2SeqTensors = Seq2SeqTensors()
 
 
-class TokenizerConfig(_Strict):
+class TokenizerConfig(StrictModel):
     type: Literal["sentencepiece"] = "sentencepiece"
     source: str = "source.model"
     """SentencePiece model for the input side (file in the version directory)."""
@@ -75,7 +77,7 @@ class TokenizerConfig(_Strict):
     """Id used to pad source batches (masked out by `memory_mask`)."""
 
 
-class DecodingDefaults(_Strict):
+class DecodingDefaults(StrictModel):
     """Per-request decoding options used when a request leaves a field unset."""
 
     beam_size: int = Field(4, ge=1)
@@ -94,7 +96,7 @@ class DecodingDefaults(_Strict):
         return self
 
 
-class Limits(_Strict):
+class Limits(StrictModel):
     """Hard limits enforced at the edge (INVALID_ARGUMENT names the limit)."""
 
     max_sentences: int = Field(64, ge=1)
@@ -106,7 +108,7 @@ class Limits(_Strict):
     """Largest max_length a request may ask for."""
 
 
-class BatchingConfig(_Strict):
+class BatchingConfig(StrictModel):
     policy: Literal["continuous", "static", "sequential"] = "continuous"
     """continuous: requests join after their encoder pass and leave when done
     (iteration-level batching); static: a batch is formed and decoded to
@@ -122,7 +124,7 @@ class BatchingConfig(_Strict):
     """Most sentences encoded in one encoder call when requests join."""
 
 
-class RuntimeConfig(_Strict):
+class RuntimeConfig(StrictModel):
     providers: list[str] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
     """Execution providers in order of preference; unavailable ones are skipped."""
     intra_op_threads: int = Field(0, ge=0)
@@ -133,7 +135,7 @@ class RuntimeConfig(_Strict):
     """Bind inputs/outputs with IOBinding; None = only on a device provider."""
 
 
-class ModelConfig(_Strict):
+class ModelConfig(StrictModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     kind: Literal["seq2seq"] = "seq2seq"
     description: str = ""
@@ -165,8 +167,11 @@ class ConfigError(ValueError):
     """A model directory whose config.yaml is missing or invalid."""
 
 
-def load_config(version_dir: Path) -> ModelConfig:
-    """Read and validate `config.yaml`; errors name the file and the bad keys."""
+def load_config(version_dir: Path) -> Any:
+    """Read and validate `config.yaml` with the schema of its `kind` (default
+    seq2seq); errors name the file and the bad keys."""
+    from seqserve.server.repository.schemas import SCHEMAS
+
     path = Path(version_dir) / CONFIG_FILE
     if not path.is_file():
         raise ConfigError(f"{path}: missing {CONFIG_FILE}")
@@ -176,8 +181,12 @@ def load_config(version_dir: Path) -> ModelConfig:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: top level must be a mapping")
+    kind = raw.get("kind", "seq2seq")
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
+    if schema is None:
+        raise ConfigError(f"{path}: kind: unknown model kind {kind!r} (known: {sorted(SCHEMAS)})")
     try:
-        return ModelConfig.model_validate(raw)
+        return schema.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
@@ -186,7 +195,7 @@ def load_config(version_dir: Path) -> ModelConfig:
         raise ConfigError(f"{path}: {problems}") from exc
 
 
-def dump_config(config: ModelConfig, version_dir: Path) -> Path:
+def dump_config(config: BaseModel, version_dir: Path) -> Path:
     """Write `config.yaml` (used by export/); round-trips through load_config."""
     path = Path(version_dir) / CONFIG_FILE
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from seqserve.server.errors import NotFoundError
-from seqserve.server.repository.config import CONFIG_FILE, ModelConfig, load_config
+from seqserve.server.repository.config import CONFIG_FILE, load_config
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,8 @@ class ModelVersion:
     name: str
     version: int
     path: Path
-    config: ModelConfig
+    config: Any
+    """The validated config.yaml of the model's kind (see repository/schemas.py)."""
 
 
 class ModelRepository:

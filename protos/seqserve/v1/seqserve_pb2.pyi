@@ -216,3 +216,107 @@ class GetModelRequest(_message.Message):
     model: str
     version: int
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ...) -> None: ...
+
+class TagTokens(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, tokens: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TagRequest(_message.Message):
+    __slots__ = ("model", "version", "texts", "sentences", "top_k")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TEXTS_FIELD_NUMBER: _ClassVar[int]
+    SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    texts: _containers.RepeatedScalarFieldContainer[str]
+    sentences: _containers.RepeatedCompositeFieldContainer[TagTokens]
+    top_k: int
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., texts: _Optional[_Iterable[str]] = ..., sentences: _Optional[_Iterable[_Union[TagTokens, _Mapping]]] = ..., top_k: _Optional[int] = ...) -> None: ...
+
+class LabelProbability(_message.Message):
+    __slots__ = ("label", "probability")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    probability: float
+    def __init__(self, label: _Optional[str] = ..., probability: _Optional[float] = ...) -> None: ...
+
+class TokenTag(_message.Message):
+    __slots__ = ("token", "label", "probability", "top")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    TOP_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    label: str
+    probability: float
+    top: _containers.RepeatedCompositeFieldContainer[LabelProbability]
+    def __init__(self, token: _Optional[str] = ..., label: _Optional[str] = ..., probability: _Optional[float] = ..., top: _Optional[_Iterable[_Union[LabelProbability, _Mapping]]] = ...) -> None: ...
+
+class TaggedSentence(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[TokenTag]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[TokenTag, _Mapping]]] = ...) -> None: ...
+
+class TagResponse(_message.Message):
+    __slots__ = ("model", "version", "sentences")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    sentences: _containers.RepeatedCompositeFieldContainer[TaggedSentence]
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., sentences: _Optional[_Iterable[_Union[TaggedSentence, _Mapping]]] = ...) -> None: ...
+
+class ImageTensor(_message.Message):
+    __slots__ = ("shape", "dtype", "data")
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    dtype: str
+    data: bytes
+    def __init__(self, shape: _Optional[_Iterable[int]] = ..., dtype: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class CaptionImage(_message.Message):
+    __slots__ = ("encoded", "tensor")
+    ENCODED_FIELD_NUMBER: _ClassVar[int]
+    TENSOR_FIELD_NUMBER: _ClassVar[int]
+    encoded: bytes
+    tensor: ImageTensor
+    def __init__(self, encoded: _Optional[bytes] = ..., tensor: _Optional[_Union[ImageTensor, _Mapping]] = ...) -> None: ...
+
+class CaptionRequest(_message.Message):
+    __slots__ = ("model", "version", "images", "options")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    images: _containers.RepeatedCompositeFieldContainer[CaptionImage]
+    options: DecodingOptions
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., images: _Optional[_Iterable[_Union[CaptionImage, _Mapping]]] = ..., options: _Optional[_Union[DecodingOptions, _Mapping]] = ...) -> None: ...
+
+class ImageCaptions(_message.Message):
+    __slots__ = ("hypotheses", "decode_steps")
+    HYPOTHESES_FIELD_NUMBER: _ClassVar[int]
+    DECODE_STEPS_FIELD_NUMBER: _ClassVar[int]
+    hypotheses: _containers.RepeatedCompositeFieldContainer[Hypothesis]
+    decode_steps: int
+    def __init__(self, hypotheses: _Optional[_Iterable[_Union[Hypothesis, _Mapping]]] = ..., decode_steps: _Optional[int] = ...) -> None: ...
+
+class CaptionResponse(_message.Message):
+    __slots__ = ("model", "version", "captions")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CAPTIONS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    captions: _containers.RepeatedCompositeFieldContainer[ImageCaptions]
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., captions: _Optional[_Iterable[_Union[ImageCaptions, _Mapping]]] = ...) -> None: ...

@@ -55,6 +55,16 @@ class SeqServeStub:
                 request_serializer=seqserve_dot_v1_dot_seqserve__pb2.GetModelRequest.SerializeToString,
                 response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.ModelMetadata.FromString,
                 _registered_method=True)
+        self.Tag = channel.unary_unary(
+                '/seqserve.v1.SeqServe/Tag',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.TagRequest.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.TagResponse.FromString,
+                _registered_method=True)
+        self.Caption = channel.unary_unary(
+                '/seqserve.v1.SeqServe/Caption',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionRequest.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionResponse.FromString,
+                _registered_method=True)
 
 
 class SeqServeServicer:
@@ -89,6 +99,21 @@ class SeqServeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Tag(self, request, context):
+        """Tags every token of a batch of sentences (tagger models): per token the
+        label, its probability and optionally the top-k labels.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Caption(self, request, context):
+        """Captions a batch of images (captioner models): n-best captions with scores.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SeqServeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +136,16 @@ def add_SeqServeServicer_to_server(servicer, server):
                     servicer.GetModel,
                     request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.GetModelRequest.FromString,
                     response_serializer=seqserve_dot_v1_dot_seqserve__pb2.ModelMetadata.SerializeToString,
+            ),
+            'Tag': grpc.unary_unary_rpc_method_handler(
+                    servicer.Tag,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.TagRequest.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.TagResponse.SerializeToString,
+            ),
+            'Caption': grpc.unary_unary_rpc_method_handler(
+                    servicer.Caption,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionRequest.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -221,6 +256,60 @@ class SeqServe:
             '/seqserve.v1.SeqServe/GetModel',
             seqserve_dot_v1_dot_seqserve__pb2.GetModelRequest.SerializeToString,
             seqserve_dot_v1_dot_seqserve__pb2.ModelMetadata.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Tag(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seqserve.v1.SeqServe/Tag',
+            seqserve_dot_v1_dot_seqserve__pb2.TagRequest.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.TagResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Caption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seqserve.v1.SeqServe/Caption',
+            seqserve_dot_v1_dot_seqserve__pb2.CaptionRequest.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.CaptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

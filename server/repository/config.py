@@ -129,8 +129,10 @@ class RuntimeConfig(StrictModel):
     """Execution providers in order of preference; unavailable ones are skipped."""
     intra_op_threads: int = Field(0, ge=0)
     """0 lets ONNX Runtime choose (all cores)."""
-    spin: bool = True
-    """Let ORT worker threads spin between calls: lower latency, idle CPU burn."""
+    spin: bool = False
+    """Let ORT worker threads spin between calls. Spinning cuts single-request
+    latency but burns the cores the gRPC front end and co-located clients need:
+    on 2 cores, turning it off raised batched throughput 76 -> 110 sentences/s."""
     io_binding: bool | None = None
     """Bind inputs/outputs with IOBinding; None = only on a device provider."""
 

@@ -5,7 +5,7 @@ RUNS ?= runs
 HOST ?= 127.0.0.1
 PORT ?= 50051
 METRICS_PORT ?= 9090
-TRAIN_MINUTES ?= 7
+TRAIN_MINUTES ?= 6
 
 .PHONY: install data model demo serve test lint protos-check bench clean
 

@@ -23,6 +23,8 @@ class LiveSentence:
     tokens: list[np.ndarray] = field(default_factory=list)
     """Per step, [b] token of each new alive row."""
     finished: list[FinishedHypothesis] = field(default_factory=list)
+    result: list[FinishedHypothesis] | None = None
+    """The n-best once decoding stopped (set before the sentence leaves the batch)."""
 
     def history(self, row: int, steps: int | None = None) -> list[int]:
         """Tokens of alive row `row` as it was after `steps` steps (default: now)."""

@@ -287,13 +287,26 @@ class DecodeScheduler:
         batch = self.batch
         leaving: set[int] = set()
         for position, sentence in enumerate(batch.sentences):
+            if sentence.result is not None:
+                continue  # static policy: finished, kept as a padding row
             job = sentence.job
             offset = int(batch.offsets[position])
             alive = batch.cumulative[offset : offset + sentence.beam]
             if sentence.done(float(alive[0])):
+                sentence.result = sentence.finalize(alive)
                 leaving.add(position)
-                if job.finish_sentence(sentence.index, sentence.finalize(alive), sentence.step):
-                    job.complete()
             elif job.want_partials:
                 job.sink(PartialEvent(sentence.index, sentence.history(0), sentence.step))
+        if self.batching.policy == "static":
+            # A static batch is one fixed tensor: finished sentences keep their
+            # rows (computed and ignored) and nobody returns until all are done.
+            if any(s.result is None for s in batch.sentences):
+                return
+            leaving = set(range(len(batch.sentences)))
+        for position in sorted(leaving):
+            sentence = batch.sentences[position]
+            job = sentence.job
+            assert sentence.result is not None
+            if job.finish_sentence(sentence.index, sentence.result, sentence.step):
+                job.complete()
         batch.remove(leaving)

@@ -112,7 +112,9 @@ class BatchingConfig(StrictModel):
     policy: Literal["continuous", "static", "sequential"] = "continuous"
     """continuous: requests join after their encoder pass and leave when done
     (iteration-level batching); static: a batch is formed and decoded to
-    completion before the next is admitted; sequential: one request at a time.
+    completion before the next is admitted, finished sentences keep their rows
+    until the longest is done (a padded batch, as in a plain generate() call)
+    and results return together; sequential: one request at a time.
     The last two exist to measure the first against."""
     max_live_sentences: int = Field(128, ge=1)
     """Most sentences decoding at once (each holds beam_size rows)."""

@@ -173,10 +173,11 @@ def model_metadata(info: ModelInfo) -> pb.ModelMetadata:
         execution_providers=info.providers,
         batching=pb.Batching(
             policy=_enum_value(pb.BatchingPolicy, "BATCHING_POLICY", batching.policy),
-            max_live_sentences=batching.max_live_sentences,
-            max_rows=batching.max_rows,
+            # Stateless kinds (tagger) batch differently: fields they lack read 0.
+            max_live_sentences=getattr(batching, "max_live_sentences", 0),
+            max_rows=getattr(batching, "max_rows", 0),
             max_queue=batching.max_queue,
-            max_encoder_batch=batching.max_encoder_batch,
+            max_encoder_batch=getattr(batching, "max_encoder_batch", 0),
         ),
     )
     if info.kind == "seq2seq":

@@ -10,13 +10,16 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.models_servicer import ModelMethods
+from seqserve.server.api.tagging_servicer import TaggingMethods
 from seqserve.server.api.translation_servicer import TranslationMethods
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SeqServe"].full_name
 """"seqserve.v1.SeqServe", as health checks and reflection name it."""
 
 
-class SeqServeServicer(TranslationMethods, ModelMethods, pb_grpc.SeqServeServicer):
+class SeqServeServicer(
+    TranslationMethods, TaggingMethods, ModelMethods, pb_grpc.SeqServeServicer
+):
     # The mixins come first so their methods replace the generated base's
     # UNIMPLEMENTED stubs; RPCs without a mixin yet stay UNIMPLEMENTED.
 

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
 from seqserve.server.errors import NotFoundError, UnavailableError
 from seqserve.server.repository.repository import ModelRepository
@@ -14,7 +15,8 @@ from seqserve.server.repository.repository import ModelRepository
 log = logging.getLogger(__name__)
 
 # One loader per model kind; later kinds (tagger, streaming, captioner) add theirs.
-_LOADERS = {"seq2seq": Seq2SeqModel}
+_LOADERS: dict[str, type] = {"seq2seq": Seq2SeqModel}
+_LOADERS["tagger"] = TaggerModel
 
 
 class ModelManager:

@@ -1,0 +1,213 @@
+"""Dynamic batching for stateless graphs (taggers, image encoders run alone).
+
+One thread per model. Requests put their items (sentences) in one bounded
+queue; the thread waits until `max_batch_size` items are waiting or the
+oldest has waited `max_queue_delay`, then takes the oldest item plus the
+waiting items closest to it in length (less padding, and the oldest is always
+served, so nothing starves), runs the batch, and hands each request its
+results with the sink it gave (api/ wraps loop.call_soon_threadsafe).
+
+A batch that raises is retried item by item, so one bad request fails alone
+and never takes its batch-mates with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from seqserve.server import metrics
+from seqserve.server.errors import (
+    DeadlineExceededError,
+    ResourceExhaustedError,
+    SeqServeError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+RunBatch = Callable[[list[Any]], Sequence[Any]]
+"""Runs one batch of item payloads, returns one result per payload (same order)."""
+Sink = Callable[[list[Any] | BaseException], None]
+"""Receives the request's results (one per item, in order) or its error, once."""
+
+
+@dataclass(eq=False)
+class BatchRequest:
+    """One submitted request: its items, results as they arrive, and its fate."""
+
+    payloads: list[Any]
+    lengths: list[int]
+    sink: Sink
+    deadline: float | None = None
+    results: list[Any] = field(default_factory=list)
+    remaining: int = 0
+    finished: bool = False
+    cancelled: bool = False
+
+    def __post_init__(self) -> None:
+        self.results = [None] * len(self.payloads)
+        self.remaining = len(self.payloads)
+
+    def cancel(self) -> None:
+        """The caller went away: its items that have not run are skipped."""
+        self.cancelled = True
+
+
+@dataclass(eq=False)
+class _Item:
+    request: BatchRequest
+    index: int
+    length: int
+    arrived: float
+
+
+class DynamicBatcher:
+    def __init__(
+        self, name: str, run_batch: RunBatch, *, max_batch_size: int,
+        max_queue_delay_s: float, max_queue: int,
+        policy: Literal["dynamic", "sequential"] = "dynamic",
+    ) -> None:
+        self.name = name
+        self.run_batch = run_batch
+        self.max_batch_size = max_batch_size
+        self.max_delay = max_queue_delay_s
+        self.max_queue = max_queue
+        self.policy = policy
+        self._queue: list[_Item] = []
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name=f"batcher-{name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            pending, self._queue = self._queue, []
+            self._cond.notify_all()
+        for request in {item.request for item in pending}:
+            self._finish(request, UnavailableError(f"model '{self.name}' is unloading"))
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def submit(
+        self, payloads: list[Any], lengths: list[int], sink: Sink, *,
+        deadline: float | None = None,
+    ) -> BatchRequest:
+        """Queue a request; ResourceExhaustedError at once when the queue is full."""
+        request = BatchRequest(payloads, lengths, sink, deadline)
+        now = time.monotonic()
+        with self._cond:
+            if self._stopping:
+                raise UnavailableError(f"model '{self.name}' is unloading")
+            if len(self._queue) + len(payloads) > self.max_queue:
+                metrics.REJECTED.labels(self.name, "queue_full").inc()
+                raise ResourceExhaustedError(
+                    f"model '{self.name}': queue full ({len(self._queue)} of "
+                    f"max_queue={self.max_queue} sentences waiting); retry later"
+                )
+            self._queue.extend(
+                _Item(request, i, n, now) for i, n in enumerate(lengths)
+            )
+            metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
+            self._cond.notify()
+        return request
+
+    # ---- the batching thread --------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                batch = self._next_batch()
+                if batch is None:
+                    return
+            self._execute(batch)
+
+    def _next_batch(self) -> list[_Item] | None:
+        """Under the lock: wait for work, then pick the batch (None = stopping)."""
+        while True:
+            self._drop_dead()
+            if self._stopping:
+                return None
+            if not self._queue:
+                self._cond.wait()
+                continue
+            if self.policy == "sequential":
+                return self._take_request()
+            wait = self._queue[0].arrived + self.max_delay - time.monotonic()
+            if len(self._queue) >= self.max_batch_size or wait <= 0:
+                return self._take_grouped()
+            self._cond.wait(wait)
+
+    def _take_request(self) -> list[_Item]:
+        """Batching off: the oldest request's items alone, in arrival order."""
+        owner = self._queue[0].request
+        batch = [item for item in self._queue if item.request is owner]
+        self._queue = [item for item in self._queue if item.request is not owner]
+        return batch
+
+    def _take_grouped(self) -> list[_Item]:
+        oldest = self._queue[0]
+        ranked = sorted(self._queue, key=lambda item: abs(item.length - oldest.length))
+        chosen = set(map(id, ranked[: self.max_batch_size]))
+        batch = [item for item in self._queue if id(item) in chosen]
+        self._queue = [item for item in self._queue if id(item) not in chosen]
+        metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
+        return batch
+
+    def _drop_dead(self) -> None:
+        """Cancelled and expired requests leave the queue before they cost a graph call."""
+        now = time.monotonic()
+        dead = {
+            item.request for item in self._queue
+            if item.request.cancelled or item.request.finished
+            or (item.request.deadline is not None and now >= item.request.deadline)
+        }
+        if not dead:
+            return
+        self._queue = [item for item in self._queue if item.request not in dead]
+        for request in dead:
+            if not request.cancelled and not request.finished:
+                metrics.ABORTED_SENTENCES.labels(self.name, "deadline").inc(request.remaining)
+                self._finish(request, DeadlineExceededError(
+                    "deadline exceeded while waiting in the batching queue"))
+
+    def _execute(self, batch: list[_Item]) -> None:
+        metrics.ENCODER_BATCH.labels(self.name).observe(len(batch))
+        started = time.perf_counter()
+        try:
+            outputs = self.run_batch([i.request.payloads[i.index] for i in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                self._finish(batch[0].request, exc)
+                return
+            log.warning("%s: batch of %d failed (%s); retrying one by one",
+                        self.name, len(batch), exc)
+            for item in batch:
+                self._execute([item])
+            return
+        metrics.ENCODE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        for item, output in zip(batch, outputs, strict=True):
+            request = item.request
+            if request.finished:
+                continue
+            request.results[item.index] = output
+            request.remaining -= 1
+            if request.remaining == 0:
+                self._finish(request, None)
+
+    def _finish(self, request: BatchRequest, error: BaseException | None) -> None:
+        if request.finished:
+            return
+        request.finished = True
+        if error is not None and not isinstance(error, SeqServeError):
+            log.exception("%s: request failed", self.name, exc_info=error)
+        try:
+            request.sink(error if error is not None else request.results)
+        except Exception:  # a sink must never kill the batching thread
+            log.exception("%s: result sink failed", self.name)

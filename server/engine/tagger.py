@@ -1,0 +1,157 @@
+"""A loaded tagger: vocab + tagging graph behind a DynamicBatcher.
+
+`tag()` is what api/ calls: validated sentences in, per-token labels with
+probabilities (and the top-k) out. The graph runs on the batcher's thread,
+never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqserve.server.engine.dynamic_batcher import DynamicBatcher
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.repository.repository import ModelVersion
+from seqserve.server.repository.tag_vocab import TagVocab
+from seqserve.server.runtime.graph import OrtGraph
+
+
+@dataclass(frozen=True)
+class TokenLabel:
+    token: str
+    label: str
+    probability: float
+    top: list[tuple[str, float]] = field(default_factory=list)
+
+
+class TaggerModel:
+    def __init__(
+        self, version: ModelVersion, *, policy: str | None = None,
+        available_versions: list[int] | None = None,
+    ) -> None:
+        config = version.config
+        if policy == "sequential":  # the server-wide "batching off" switch
+            config = config.model_copy(
+                update={"batching": config.batching.model_copy(update={"policy": policy})}
+            )
+        self.config = config
+        self.vocab = TagVocab.load(
+            version.path / config.vocab.file, lowercase=config.vocab.lowercase,
+            max_chars=config.vocab.max_chars,
+        )
+        tensors = config.graphs.tensors
+        self.tensors = tensors
+        self.graph = OrtGraph(version.path / config.graphs.tagger, config.runtime)
+        self.graph.check_signature(
+            [tensors.tokens, tensors.chars, tensors.lengths], [tensors.logits]
+        )
+        batching = config.batching
+        self.batcher = DynamicBatcher(
+            version.name, self._run_batch, max_batch_size=batching.max_batch_size,
+            max_queue_delay_s=batching.max_queue_delay_ms / 1000.0,
+            max_queue=batching.max_queue, policy=batching.policy,
+        )
+        self.info = ModelInfo(
+            name=version.name, version=version.version, kind=config.kind, config=config,
+            providers=list(self.graph.providers),
+            available_versions=list(available_versions or [version.version]),
+        )
+
+    def start(self) -> None:
+        self.batcher.start()
+
+    def stop(self) -> None:
+        self.batcher.stop()
+
+    # ---- validation at the edge ---------------------------------------------
+    def validate(self, sentences: Sequence[Sequence[str]], top_k: int) -> None:
+        limits = self.config.limits
+        if not sentences:
+            raise InvalidArgumentError("no sentences: send at least one sentence")
+        if len(sentences) > limits.max_sentences:
+            raise InvalidArgumentError(
+                f"{len(sentences)} sentences exceed the model's limit "
+                f"max_sentences={limits.max_sentences}"
+            )
+        for index, tokens in enumerate(sentences):
+            if not tokens or any(not t or t.isspace() for t in tokens):
+                raise InvalidArgumentError(
+                    f"sentence {index} is empty or has an empty token"
+                )
+            if len(tokens) > limits.max_tokens:
+                raise InvalidArgumentError(
+                    f"sentence {index} has {len(tokens)} tokens, over the model's limit "
+                    f"max_tokens={limits.max_tokens}"
+                )
+        if top_k > limits.max_top_k:
+            raise InvalidArgumentError(
+                f"top_k={top_k} exceeds the model's limit max_top_k={limits.max_top_k}"
+            )
+
+    # ---- the batch function (batcher thread) ---------------------------------
+    def _run_batch(self, sentences: list[list[str]]) -> list[np.ndarray]:
+        tokens, chars, lengths = self.vocab.batch(sentences)
+        t = self.tensors
+        (logits,) = self.graph.run(
+            {t.tokens: tokens, t.chars: chars, t.lengths: lengths}, [t.logits]
+        )
+        logits = logits - logits.max(axis=2, keepdims=True)
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=2, keepdims=True)
+        return [probs[row, : len(s)] for row, s in enumerate(sentences)]
+
+    def _labels(self, tokens: list[str], probs: np.ndarray, top_k: int) -> list[TokenLabel]:
+        labels = self.vocab.labels
+        best = probs.argmax(axis=1)
+        order = np.argsort(-probs, axis=1)[:, :top_k] if top_k else None
+        return [
+            TokenLabel(
+                token, labels[int(best[i])], float(probs[i, best[i]]),
+                [(labels[int(j)], float(probs[i, j])) for j in order[i]]
+                if order is not None else [],
+            )
+            for i, token in enumerate(tokens)
+        ]
+
+    # ---- async API -----------------------------------------------------------
+    async def tag(
+        self, sentences: list[list[str]], *, top_k: int = 0, deadline: float | None = None
+    ) -> list[list[TokenLabel]]:
+        self.validate(sentences, top_k)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DeadlineExceededError("deadline exceeded before the request was queued")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[np.ndarray]] = loop.create_future()
+
+        def settle(outcome: list[np.ndarray] | BaseException) -> None:
+            if future.done():
+                return
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+        def sink(outcome: list[np.ndarray] | BaseException) -> None:
+            loop.call_soon_threadsafe(settle, outcome)
+
+        request = self.batcher.submit(
+            sentences, [len(s) for s in sentences], sink, deadline=deadline
+        )
+        try:
+            probs = await future
+        finally:
+            request.cancel()  # a cancelled RPC's waiting sentences never run
+        return [self._labels(s, p, top_k) for s, p in zip(sentences, probs, strict=True)]
+
+    def tag_blocking(self, sentences: list[list[str]]) -> list[list[str]]:
+        """Best labels without asyncio (benchmarks, scripts)."""
+        return [
+            [self.vocab.labels[int(i)] for i in p.argmax(axis=1)]
+            for p in self._run_batch(sentences)
+        ]

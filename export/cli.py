@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from seqserve.export.kind_cli import KINDS
+from seqserve.export.kind_cli import main as export_kind
 from seqserve.server.repository.config import MANIFEST_FILE
 
 
@@ -69,6 +71,8 @@ def _print_report(manifest: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] and argv[0] in KINDS:  # seqserve export tagger|captioner ...
+        return export_kind(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from seqserve.models.corpus import PRESETS
+from seqserve.models.kind_cli import KINDS
+from seqserve.models.kind_cli import main as train_kind
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` (without the leading 'train'), train, return a process exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in KINDS:  # seqserve train tagger|captioner ...
+        return train_kind(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     # Idle OpenMP workers sleep instead of spinning. On a shared 2-core machine
     # spinning workers steal the core the busy one needs: measured here under

@@ -141,6 +141,9 @@ def main() -> int:
           f"{flops['gflop_per_step']:.3f} GFLOP -> {flops['gflops']:.1f} GFLOP/s; "
           f"measured fp32 matmul peak {flops['peak_gflops']:.1f} GFLOP/s "
           f"({100 * flops['fraction_of_peak']:.0f}% of peak)")
+    print(f"decoder step for one request's beam ({flops['beam_rows']} rows): "
+          f"{flops['beam_step_ms']:.2f} ms -> a row costs {flops['per_row_cost_ratio']:.1f}x "
+          f"more alone than in a {flops['rows']}-row batch (the ceiling of the batching gain)")
 
     for runs in results.values():
         for run in runs.values():

@@ -99,6 +99,31 @@ def decoder_step_report(version_dir: Path, *, rows: int = 128, beam: int = 4,
         names.memory_index: feeds["memory_index"], names.k: np.array([k], np.int64),
     })
     peak = matmul_peak()
+    # The batching ceiling: how much cheaper a row is in a full batch than in
+    # one request's beam. Continuous batching cannot beat this ratio on
+    # throughput, whatever the scheduler does.
+    one_request = {
+        "prev_tokens": feeds["prev_tokens"][:beam], "h": feeds["h"][:, :beam],
+        "c": feeds["c"][:, :beam], "memory": feeds["memory"][:1],
+        "memory_mask": feeds["memory_mask"][:1], "memory_index": feeds["memory_index"][:beam],
+    }
+    small = _median_step(graphs, one_request, k, repeats)
     return {"rows": rows, "step_ms": 1000 * step, "gflop_per_step": flops / 1e9,
             "gflops": flops / step / 1e9, "peak_gflops": peak,
-            "fraction_of_peak": flops / step / 1e9 / peak}
+            "fraction_of_peak": flops / step / 1e9 / peak,
+            "beam_rows": beam, "beam_step_ms": 1000 * small,
+            "per_row_cost_ratio": (small / beam) / (step / rows)}
+
+
+def _median_step(graphs: Seq2SeqGraphs, feeds: dict[str, np.ndarray], k: int,
+                 repeats: int) -> float:
+    args = [feeds[n] for n in ("prev_tokens", "h", "c", "memory", "memory_mask", "memory_index")]
+    args[5] = np.zeros_like(args[5])
+    for _ in range(3):
+        graphs.step(*args, k)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        graphs.step(*args, k)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))

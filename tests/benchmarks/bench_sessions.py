@@ -1,0 +1,237 @@
+"""Streaming sessions under load: many sessions sending one-step chunks at a fixed rate.
+
+Two drivers, both printing steps/s, p50/p99 per-step latency and memory per session:
+
+- engine: the StreamingModel in this process (the scheduler thread as served, no
+  gRPC): N sessions at R steps/s each, for 100/1,000/2,000 sessions; then a
+  closed loop (every session sends its next step as soon as the last returns)
+  to saturate, with batching on (continuous) and off (sequential: one session
+  per run), and their ratio.
+- grpc: the real server as a subprocess, N Predict streams over one channel.
+
+Writes JSON and a PNG plot.
+
+    python tests/benchmarks/bench_sessions.py --model-repository model_repository --model charlm
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from seqserve.server.engine.sessions.model import ChunkInput, StreamingModel
+from seqserve.server.repository.repository import ModelRepository
+
+
+def _chunk(model: StreamingModel, rng: np.random.Generator) -> ChunkInput:
+    spec = model.config.input
+    if spec.type == "tokens":
+        return ChunkInput(tokens=[int(rng.integers(1, spec.vocab_size))])
+    return ChunkInput(values=(spec.mean or [0.0]) if spec.features == 1 else
+                      [0.0] * spec.features)
+
+
+def _summary(latencies: list[float], steps: int, seconds: float) -> dict[str, float]:
+    lat = np.array(latencies) * 1000 if latencies else np.zeros(1)
+    return {"steps_per_s": round(steps / seconds, 1),
+            "p50_ms": round(float(np.percentile(lat, 50)), 3),
+            "p99_ms": round(float(np.percentile(lat, 99)), 3), "steps": steps}
+
+
+async def _drive(model: StreamingModel, sessions: int, rate: float | None, seconds: float) -> dict:
+    """rate=None: closed loop (saturation); else each session paces itself at `rate`."""
+    rng = np.random.default_rng(0)
+    ids = [model.open(f"bench-{i}").session_id for i in range(sessions)]
+    latencies: list[float] = []
+    count = 0
+    stop_at = time.perf_counter() + seconds
+    ticks_before = model.scheduler.ticks
+
+    async def one(sid: str, offset: float) -> None:
+        nonlocal count
+        period = 0.0 if rate is None else 1.0 / rate
+        next_at = time.perf_counter() + offset * period
+        while True:
+            if period:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += period
+            if time.perf_counter() >= stop_at:
+                return
+            started = time.perf_counter()
+            await model.predict(sid, _chunk(model, rng))
+            latencies.append(time.perf_counter() - started)
+            count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*[one(sid, i / sessions) for i, sid in enumerate(ids)])
+    elapsed = time.perf_counter() - started
+    ticks = model.scheduler.ticks - ticks_before
+    for sid in ids:
+        model.close(sid)
+    result = _summary(latencies, count, elapsed)
+    result["mean_rows_per_run"] = round(count / max(ticks, 1), 1)
+    return result
+
+
+def _load(repository: Path, name: str, policy: str) -> StreamingModel:
+    model = StreamingModel(ModelRepository(repository).resolve(name), policy=policy)
+    model.start()
+    return model
+
+
+def _memory_per_session(model: StreamingModel, count: int) -> dict[str, float]:
+    import tracemalloc
+
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    ids = [model.open(f"mem-{i}").session_id for i in range(count)]
+    table_bytes = (tracemalloc.get_traced_memory()[0] - before) / count
+    tracemalloc.stop()
+    for sid in ids:
+        model.close(sid)
+    return {"state_bytes": model.scheduler.pool.row_bytes,
+            "table_bytes": round(table_bytes, 1),
+            "total_bytes": round(model.scheduler.pool.row_bytes + table_bytes, 1)}
+
+
+def run_engine(repository: Path, name: str, counts: list[int], rate: float,
+               seconds: float) -> dict:
+    report: dict = {"fixed_rate": {}, "saturation": {}}
+    model = _load(repository, name, "continuous")
+    report["memory_per_session"] = _memory_per_session(model, 1000)
+    for n in counts:
+        report["fixed_rate"][str(n)] = asyncio.run(_drive(model, n, rate, seconds))
+        print(f"engine  {n:5d} sessions x {rate:g} steps/s: {report['fixed_rate'][str(n)]}",
+              flush=True)
+    sat_sessions = max(counts)
+    report["saturation"]["continuous"] = asyncio.run(_drive(model, sat_sessions, None, seconds))
+    model.stop()
+    model = _load(repository, name, "sequential")
+    report["saturation"]["sequential"] = asyncio.run(_drive(model, sat_sessions, None, seconds))
+    model.stop()
+    on, off = report["saturation"]["continuous"], report["saturation"]["sequential"]
+    report["saturation"]["batched_over_unbatched"] = round(
+        on["steps_per_s"] / max(off["steps_per_s"], 1e-9), 2)
+    print(f"saturation ({sat_sessions} sessions, closed loop): batched {on}, unbatched {off}, "
+          f"ratio {report['saturation']['batched_over_unbatched']}x", flush=True)
+    return report
+
+
+async def _grpc_drive(address: str, name: str, sessions: int, rate: float,
+                      seconds: float) -> dict:
+    import grpc
+
+    from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+    from seqserve.server.api.session_client import chunk_message, open_message
+
+    latencies: list[float] = []
+    count = 0
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.SeqServeStub(channel)
+        stop_at = time.perf_counter() + seconds
+
+        async def one(i: int) -> None:
+            nonlocal count
+            call = stub.Predict()
+            await call.write(open_message(name))
+            await call.read()
+            period, next_at = 1.0 / rate, time.perf_counter() + (i / sessions) / rate
+            while True:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += period
+                if time.perf_counter() >= stop_at:
+                    break
+                started = time.perf_counter()
+                await call.write(chunk_message(text="e") if name != "co2" else
+                                 chunk_message(values=[340.0]))
+                await call.read()
+                latencies.append(time.perf_counter() - started)
+                count += 1
+            await call.done_writing()
+
+        started = time.perf_counter()
+        await asyncio.gather(*[one(i) for i in range(sessions)])
+    return _summary(latencies, count, time.perf_counter() - started)
+
+
+def run_grpc(repository: Path, name: str, counts: list[int], rate: float,
+             seconds: float) -> dict:
+    from tests.support.server_process import running_server
+
+    report = {}
+    with running_server(repository, extra_args=["--metrics-port", "-1"]) as server:
+        for n in counts:
+            report[str(n)] = asyncio.run(_grpc_drive(server.address, name, n, rate, seconds))
+            print(f"grpc    {n:5d} sessions x {rate:g} steps/s: {report[str(n)]}", flush=True)
+    return report
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    series = (("engine", report["engine"]["fixed_rate"]), ("grpc", report.get("grpc", {})))
+    for label, rows in series:
+        if not rows:
+            continue
+        n = [int(k) for k in rows]
+        axes[0].plot(n, [rows[k]["steps_per_s"] for k in rows], "o-", label=label)
+        axes[1].plot(n, [rows[k]["p99_ms"] for k in rows], "o-", label=f"{label} p99")
+        axes[1].plot(n, [rows[k]["p50_ms"] for k in rows], "x--", label=f"{label} p50")
+    axes[0].set(xlabel="sessions", ylabel="steps/s", title="throughput at fixed per-session rate")
+    axes[1].set(xlabel="sessions", ylabel="ms", title="per-step latency", yscale="log")
+    for ax in axes:
+        ax.legend()
+    sat = report["engine"]["saturation"]
+    fig.suptitle(f"saturation: batched {sat['continuous']['steps_per_s']:.0f} steps/s vs "
+                 f"unbatched {sat['sequential']['steps_per_s']:.0f} "
+                 f"({sat['batched_over_unbatched']}x)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--model-repository", type=Path, default=Path("model_repository"))
+    p.add_argument("--model", default="charlm")
+    p.add_argument("--sessions", default="100,1000,2000")
+    p.add_argument("--grpc-sessions", default="100,1000", help="'' skips the gRPC driver")
+    p.add_argument("--rate", type=float, default=10.0, help="steps/s per session")
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--out", type=Path, default=Path("bench_sessions"))
+    args = p.parse_args(argv)
+    counts = [int(x) for x in args.sessions.split(",")]
+    report = {"model": args.model, "rate_per_session": args.rate, "cpus": os.cpu_count()}
+    report["engine"] = run_engine(args.model_repository, args.model, counts, args.rate,
+                                  args.seconds)
+    if args.grpc_sessions:
+        grpc_counts = [int(x) for x in args.grpc_sessions.split(",")]
+        report["grpc"] = run_grpc(args.model_repository, args.model, grpc_counts, args.rate,
+                                  args.seconds)
+    report["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{args.out}.json").write_text(json.dumps(report, indent=1))
+    plot(report, Path(f"{args.out}.png"))
+    print(f"wrote {args.out}.json and {args.out}.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

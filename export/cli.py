@@ -86,6 +86,10 @@ def main(argv: list[str]) -> int:
         # checks that run on CPU anyway.
         logging.getLogger("seqserve.server.runtime").setLevel(logging.ERROR)
 
+    from seqserve.export.streaming import export_streaming_cli, is_streaming_run
+
+    if is_streaming_run(args.run):  # models/streaming runs (charlm, co2) carry run.json
+        return export_streaming_cli(args.run, args.model_repository, args.name, args.version)
     from seqserve.export.api import export_run  # torch import: only once arguments are valid
 
     try:

@@ -11,6 +11,9 @@ from seqserve.models.corpus import PRESETS
 from seqserve.models.kind_cli import KINDS
 from seqserve.models.kind_cli import main as train_kind
 
+# Streaming models (issue 3): a character LM and the CO2 forecaster.
+STREAMING_CORPORA = ("charlm", "co2")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -24,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
-        "--corpus", required=True, help="libreoffice | numbers | tsv:PATH (source<TAB>target)"
+        "--corpus", required=True,
+        help="libreoffice | numbers | tsv:PATH (source<TAB>target); streaming models: charlm | co2"
     )
     parser.add_argument("--out", required=True, type=Path, help="training directory")
     parser.add_argument("--epochs", type=int, help="total epochs (resumed runs continue to it)")
@@ -60,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here so `seqserve --help` and the serving install never import torch.
     from seqserve.models.data.debian import PackageUnavailableError
     from seqserve.models.train import TrainConfig, train
+
+    if args.corpus in STREAMING_CORPORA:
+        from seqserve.models.streaming.cli import train_streaming_cli
+
+        return train_streaming_cli(args)
 
     config = TrainConfig(
         corpus=args.corpus,

@@ -79,3 +79,50 @@ REJECTED = Counter(
     ["model", "reason"],
     registry=REGISTRY,
 )
+
+# ---- streaming sessions (engine/sessions) ----
+LIVE_SESSIONS = Gauge(
+    "seqserve_live_sessions",
+    "Sessions holding a state slot.",
+    ["model"],
+    registry=REGISTRY,
+)
+SESSIONS_OPENED = Counter(
+    "seqserve_sessions_opened",
+    "Sessions opened, by how (new, resumed from a snapshot, attached to a live one).",
+    ["model", "how"],
+    registry=REGISTRY,
+)
+SESSIONS_ENDED = Counter(
+    "seqserve_sessions_ended",
+    "Sessions that left memory, by reason (closed, disconnected, idle, unloaded).",
+    ["model", "reason"],
+    registry=REGISTRY,
+)
+SESSION_TICK_ROWS = Histogram(
+    "seqserve_session_tick_rows",
+    "Sessions (rows) in one batched step run.",
+    ["model"],
+    buckets=_SIZE_BUCKETS,
+    registry=REGISTRY,
+)
+SESSION_STEP_SECONDS = Histogram(
+    "seqserve_session_step_seconds",
+    "Wall time of one tick's step run (gather, graph, scatter).",
+    ["model"],
+    buckets=_STEP_BUCKETS,
+    registry=REGISTRY,
+)
+SNAPSHOT_SECONDS = Histogram(
+    "seqserve_session_snapshot_seconds",
+    "Wall time of writing one tick's snapshots to the session store.",
+    ["model"],
+    buckets=_STEP_BUCKETS,
+    registry=REGISTRY,
+)
+SESSION_STATE_BYTES = Gauge(
+    "seqserve_session_state_bytes",
+    "State bytes held per session (the pool preallocates this per slot).",
+    ["model"],
+    registry=REGISTRY,
+)

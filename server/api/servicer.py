@@ -10,6 +10,7 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.models_servicer import ModelMethods
+from seqserve.server.api.session_servicer import SessionMethods
 from seqserve.server.api.tagging_servicer import TaggingMethods
 from seqserve.server.api.translation_servicer import TranslationMethods
 
@@ -18,7 +19,7 @@ SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SeqServe"].full_name
 
 
 class SeqServeServicer(
-    TranslationMethods, TaggingMethods, ModelMethods, pb_grpc.SeqServeServicer
+    TranslationMethods, TaggingMethods, SessionMethods, ModelMethods, pb_grpc.SeqServeServicer
 ):
     # The mixins come first so their methods replace the generated base's
     # UNIMPLEMENTED stubs; RPCs without a mixin yet stay UNIMPLEMENTED.

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.sessions.model import StreamingModel
 from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
 from seqserve.server.errors import NotFoundError, UnavailableError
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 # One loader per model kind; later kinds (tagger, streaming, captioner) add theirs.
 _LOADERS: dict[str, type] = {"seq2seq": Seq2SeqModel}
 _LOADERS["tagger"] = TaggerModel
+_LOADERS["streaming"] = StreamingModel
 
 
 class ModelManager:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from seqserve.server.repository.config import ModelConfig
+from seqserve.server.repository.streaming_config import StreamingConfig
 from seqserve.server.repository.tagger_config import TaggerConfig
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "seq2seq": ModelConfig,
     "tagger": TaggerConfig,
+    "streaming": StreamingConfig,
 }

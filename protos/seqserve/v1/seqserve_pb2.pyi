@@ -320,3 +320,123 @@ class CaptionResponse(_message.Message):
     version: int
     captions: _containers.RepeatedCompositeFieldContainer[ImageCaptions]
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., captions: _Optional[_Iterable[_Union[ImageCaptions, _Mapping]]] = ...) -> None: ...
+
+class OpenSessionRequest(_message.Message):
+    __slots__ = ("model", "version", "session_id", "keep")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    KEEP_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    session_id: str
+    keep: bool
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., keep: _Optional[bool] = ...) -> None: ...
+
+class Chunk(_message.Message):
+    __slots__ = ("values", "tokens", "text")
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    values: FloatValues
+    tokens: TokenIds
+    text: str
+    def __init__(self, values: _Optional[_Union[FloatValues, _Mapping]] = ..., tokens: _Optional[_Union[TokenIds, _Mapping]] = ..., text: _Optional[str] = ...) -> None: ...
+
+class FloatValues(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class TokenIds(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class PredictRequest(_message.Message):
+    __slots__ = ("open", "chunk", "top_k")
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    open: OpenSessionRequest
+    chunk: Chunk
+    top_k: int
+    def __init__(self, open: _Optional[_Union[OpenSessionRequest, _Mapping]] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ..., top_k: _Optional[int] = ...) -> None: ...
+
+class PredictStepRequest(_message.Message):
+    __slots__ = ("model", "version", "session_id", "chunk", "top_k")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    session_id: str
+    chunk: Chunk
+    top_k: int
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ..., top_k: _Optional[int] = ...) -> None: ...
+
+class Candidate(_message.Message):
+    __slots__ = ("token", "id", "probability")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    id: int
+    probability: float
+    def __init__(self, token: _Optional[str] = ..., id: _Optional[int] = ..., probability: _Optional[float] = ...) -> None: ...
+
+class StepOutput(_message.Message):
+    __slots__ = ("forecast", "candidates", "surprise_bits")
+    FORECAST_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    SURPRISE_BITS_FIELD_NUMBER: _ClassVar[int]
+    forecast: _containers.RepeatedScalarFieldContainer[float]
+    candidates: _containers.RepeatedCompositeFieldContainer[Candidate]
+    surprise_bits: float
+    def __init__(self, forecast: _Optional[_Iterable[float]] = ..., candidates: _Optional[_Iterable[_Union[Candidate, _Mapping]]] = ..., surprise_bits: _Optional[float] = ...) -> None: ...
+
+class PredictResponse(_message.Message):
+    __slots__ = ("session_id", "first_step", "position", "steps", "session")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    FIRST_STEP_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    first_step: int
+    position: int
+    steps: _containers.RepeatedCompositeFieldContainer[StepOutput]
+    session: SessionInfo
+    def __init__(self, session_id: _Optional[str] = ..., first_step: _Optional[int] = ..., position: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepOutput, _Mapping]]] = ..., session: _Optional[_Union[SessionInfo, _Mapping]] = ...) -> None: ...
+
+class SessionRef(_message.Message):
+    __slots__ = ("model", "version", "session_id")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    version: int
+    session_id: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ...) -> None: ...
+
+class SessionInfo(_message.Message):
+    __slots__ = ("session_id", "model", "version", "position", "resumed", "state_bytes", "pending_chunks")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    RESUMED_FIELD_NUMBER: _ClassVar[int]
+    STATE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    PENDING_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    model: str
+    version: int
+    position: int
+    resumed: bool
+    state_bytes: int
+    pending_chunks: int
+    def __init__(self, session_id: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., resumed: _Optional[bool] = ..., state_bytes: _Optional[int] = ..., pending_chunks: _Optional[int] = ...) -> None: ...

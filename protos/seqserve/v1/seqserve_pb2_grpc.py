@@ -65,6 +65,31 @@ class SeqServeStub:
                 request_serializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionRequest.SerializeToString,
                 response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionResponse.FromString,
                 _registered_method=True)
+        self.Predict = channel.stream_stream(
+                '/seqserve.v1.SeqServe/Predict',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.PredictRequest.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.PredictResponse.FromString,
+                _registered_method=True)
+        self.OpenSession = channel.unary_unary(
+                '/seqserve.v1.SeqServe/OpenSession',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.OpenSessionRequest.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
+                _registered_method=True)
+        self.PredictStep = channel.unary_unary(
+                '/seqserve.v1.SeqServe/PredictStep',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.PredictStepRequest.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.PredictResponse.FromString,
+                _registered_method=True)
+        self.CloseSession = channel.unary_unary(
+                '/seqserve.v1.SeqServe/CloseSession',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionRef.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/seqserve.v1.SeqServe/GetSession',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionRef.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
+                _registered_method=True)
 
 
 class SeqServeServicer:
@@ -114,6 +139,43 @@ class SeqServeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Predict(self, request_iterator, context):
+        """Streaming sessions (models of kind streaming). The first request opens
+        (or resumes) a session; each further request carries one chunk and gets
+        one response with the outputs of its steps. Ending the stream closes the
+        session unless the open message set keep = true. A second stream on a
+        session that has one: FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenSession(self, request, context):
+        """The same session calls for clients that cannot hold a stream open.
+        Sessions opened here stay until CloseSession or the idle timeout.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PredictStep(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SeqServeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +208,31 @@ def add_SeqServeServicer_to_server(servicer, server):
                     servicer.Caption,
                     request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionRequest.FromString,
                     response_serializer=seqserve_dot_v1_dot_seqserve__pb2.CaptionResponse.SerializeToString,
+            ),
+            'Predict': grpc.stream_stream_rpc_method_handler(
+                    servicer.Predict,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.PredictRequest.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.PredictResponse.SerializeToString,
+            ),
+            'OpenSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenSession,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.OpenSessionRequest.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.SerializeToString,
+            ),
+            'PredictStep': grpc.unary_unary_rpc_method_handler(
+                    servicer.PredictStep,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.PredictStepRequest.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.PredictResponse.SerializeToString,
+            ),
+            'CloseSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseSession,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionRef.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionRef.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +397,141 @@ class SeqServe:
             '/seqserve.v1.SeqServe/Caption',
             seqserve_dot_v1_dot_seqserve__pb2.CaptionRequest.SerializeToString,
             seqserve_dot_v1_dot_seqserve__pb2.CaptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Predict(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/seqserve.v1.SeqServe/Predict',
+            seqserve_dot_v1_dot_seqserve__pb2.PredictRequest.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.PredictResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seqserve.v1.SeqServe/OpenSession',
+            seqserve_dot_v1_dot_seqserve__pb2.OpenSessionRequest.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PredictStep(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seqserve.v1.SeqServe/PredictStep',
+            seqserve_dot_v1_dot_seqserve__pb2.PredictStepRequest.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.PredictResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seqserve.v1.SeqServe/CloseSession',
+            seqserve_dot_v1_dot_seqserve__pb2.SessionRef.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/seqserve.v1.SeqServe/GetSession',
+            seqserve_dot_v1_dot_seqserve__pb2.SessionRef.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
             options,
             channel_credentials,
             insecure,

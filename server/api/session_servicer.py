@@ -1,0 +1,104 @@
+"""Predict (bidirectional stream) and the unary session RPCs: convert, delegate, convert back."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.server.api import session_convert as sc
+from seqserve.server.api.convert import validate_model_ref
+from seqserve.server.api.errors import bind_model, grpc_method
+from seqserve.server.api.model_lookup import ModelLookup
+from seqserve.server.errors import InvalidArgumentError, NotFoundError
+
+
+class SessionMethods:
+    """The session RPCs of the SeqServe service (mixed into SeqServeServicer)."""
+
+    _models: ModelLookup
+
+    def _streaming(self, model: str, version: int) -> Any:
+        handle: Any = self._models.get(model, validate_model_ref(model, version))
+        bind_model(handle.info.name)
+        if handle.info.kind != "streaming":
+            raise InvalidArgumentError(
+                f"model '{model}' is a {handle.info.kind} model; sessions need a streaming model"
+            )
+        return handle
+
+    @grpc_method
+    async def Predict(
+        self, requests: AsyncIterator[pb.PredictRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.PredictResponse]:
+        first = await anext(aiter(requests), None)
+        if first is None:
+            return
+        if first.WhichOneof("message") != "open":
+            raise InvalidArgumentError("the first Predict message must be `open`")
+        spec = first.open
+        handle = self._streaming(spec.model, spec.version)
+        opened = handle.open(spec.session_id or None, attach=True)
+        sid = opened.session_id
+        try:
+            yield pb.PredictResponse(
+                session_id=sid, position=opened.position, first_step=opened.position,
+                session=sc.session_info(handle.info.name, handle.info.version, opened),
+            )
+            async for request in requests:
+                if request.WhichOneof("message") != "chunk":
+                    raise InvalidArgumentError("only the first Predict message may be `open`")
+                result = await handle.predict(
+                    sid, sc.chunk_from_proto(request.chunk), top_k=request.top_k
+                )
+                yield sc.predict_response(result)
+        finally:
+            # Whatever ended the stream (client done, disconnect, bad chunk),
+            # the session is closed now unless the client asked to keep it.
+            if spec.keep:
+                handle.detach(sid)
+            else:
+                # NotFound: expired or closed meanwhile (unary CloseSession).
+                with contextlib.suppress(NotFoundError):
+                    handle.close(sid, reason="stream_ended")
+
+    @grpc_method
+    async def OpenSession(
+        self, request: pb.OpenSessionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SessionInfo:
+        handle = self._streaming(request.model, request.version)
+        info = handle.open(request.session_id or None, attach=False)
+        return sc.session_info(handle.info.name, handle.info.version, info)
+
+    @grpc_method
+    async def PredictStep(
+        self, request: pb.PredictStepRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PredictResponse:
+        handle = self._streaming(request.model, request.version)
+        if not request.session_id:
+            raise InvalidArgumentError("session_id is required (OpenSession returns one)")
+        result = await handle.predict(
+            request.session_id, sc.chunk_from_proto(request.chunk), top_k=request.top_k
+        )
+        return sc.predict_response(result)
+
+    @grpc_method
+    async def CloseSession(
+        self, request: pb.SessionRef, context: grpc.aio.ServicerContext
+    ) -> pb.SessionInfo:
+        handle = self._streaming(request.model, request.version)
+        info = handle.session(request.session_id)
+        handle.close(request.session_id)
+        return sc.session_info(handle.info.name, handle.info.version, info)
+
+    @grpc_method
+    async def GetSession(
+        self, request: pb.SessionRef, context: grpc.aio.ServicerContext
+    ) -> pb.SessionInfo:
+        handle = self._streaming(request.model, request.version)
+        return sc.session_info(
+            handle.info.name, handle.info.version, handle.session(request.session_id)
+        )

@@ -1,0 +1,309 @@
+"""The session tick loop of one streaming model, on its own thread.
+
+Each tick: schedule() evicts idle sessions and takes the oldest pending chunk
+of up to max_rows sessions (one chunk per session, so a session's chunks run
+in order, one per tick) -> one step run with per-row lengths -> update()
+scatters the new state, hands each chunk's outputs to its sink and writes the
+tick's snapshots in one store transaction.
+
+Table mutations from the event loop (open, submit, close) take the same lock;
+the graph runs outside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqserve.server import metrics
+from seqserve.server.engine.sessions.state_pool import StatePool
+from seqserve.server.engine.sessions.step_graph import StepGraph
+from seqserve.server.engine.sessions.store import SessionStore, Snapshot
+from seqserve.server.engine.sessions.table import (
+    Chunk,
+    ChunkResult,
+    Session,
+    SessionTable,
+    check_session_id,
+    new_session_id,
+)
+from seqserve.server.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
+from seqserve.server.repository.streaming_config import StreamingConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    session_id: str
+    position: int
+    """Steps consumed so far (after a resume: the restored snapshot's position)."""
+    resumed: bool = False
+    """The state came from a snapshot (the client resends the steps after `position`)."""
+    state_bytes: int = 0
+    pending_chunks: int = 0
+    attached: bool = False
+
+
+class SessionScheduler:
+    def __init__(
+        self, model: str, version: int, config: StreamingConfig, graph: StepGraph,
+        store: SessionStore,
+    ) -> None:
+        self.model, self.version, self.config = model, version, config
+        self.graph, self.store = graph, store
+        self.limits = config.limits
+        self.table = SessionTable(self.limits.max_sessions)
+        self.pool = StatePool(config.graph.states, self.limits.max_sessions)
+        self.max_rows = 1 if config.batching.policy == "sequential" else config.batching.max_rows
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._queued = 0
+        """Chunks pending over all sessions (bounded by batching.max_queue)."""
+        self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
+        self.ticks = 0
+        metrics.SESSION_STATE_BYTES.labels(model).set(self.pool.row_bytes)
+
+    # ---- any thread ---------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+
+    def open(self, session_id: str | None, *, attach: bool) -> SessionInfo:
+        """Create, resume (from the store) or join a session; `attach` claims it for a stream."""
+        sid = check_session_id(session_id) if session_id else new_session_id()
+        with self._cond:
+            self._check_running()
+            live = self.table.get(sid)
+            if live is not None:
+                if attach and live.attached:
+                    raise FailedPreconditionError(
+                        f"session '{sid}' already has a Predict stream attached"
+                    )
+                live.attached = live.attached or attach
+                live.last_active = time.monotonic()
+                metrics.SESSIONS_OPENED.labels(self.model, "attached").inc()
+                return self._info(live)
+        # The store read happens outside the lock (it may touch disk).
+        snapshot = self.store.load(self.model, sid) if session_id else None
+        if snapshot is not None and snapshot.version != self.version:
+            raise FailedPreconditionError(
+                f"session '{sid}' was saved by version {snapshot.version} of '{self.model}', "
+                f"which is not the loaded version {self.version}; open a new session"
+            )
+        with self._cond:
+            self._check_running()
+            if self.table.get(sid) is not None:  # opened meanwhile by another call
+                raise FailedPreconditionError(f"session '{sid}' is being opened concurrently")
+            session = self.table.add(sid)
+            session.attached = attach
+            if snapshot is None:
+                self.pool.reset(session.slot)
+            else:
+                self.pool.load(session.slot, snapshot.state)
+                session.position = session.snapshot_position = snapshot.position
+            metrics.LIVE_SESSIONS.labels(self.model).set(len(self.table))
+            how = "resumed" if snapshot is not None else "new"
+            metrics.SESSIONS_OPENED.labels(self.model, how).inc()
+            return self._info(session, resumed=snapshot is not None)
+
+    def submit(self, session_id: str, chunk: Chunk) -> None:
+        with self._cond:
+            self._check_running()
+            session = self._live(session_id)
+            if self._queued >= self.config.batching.max_queue:
+                raise ResourceExhaustedError(
+                    f"model '{self.model}' has {self._queued} chunks queued (max_queue); "
+                    "retry later"
+                )
+            if len(session.pending) >= self.limits.max_pending_chunks:
+                raise ResourceExhaustedError(
+                    f"session '{session_id}' has {len(session.pending)} chunks queued "
+                    f"(max_pending_chunks); wait for their results"
+                )
+            session.pending.append(chunk)
+            self._queued += 1
+            session.last_active = time.monotonic()
+            self._cond.notify()
+
+    def close(self, session_id: str, *, reason: str = "closed") -> int:
+        """End a session and delete its snapshot; returns its final position."""
+        with self._cond:
+            session = self._live(session_id)
+            position = session.position
+            self._end(session, reason, NotFoundError(f"session '{session_id}' was closed"))
+        self.store.delete(self.model, session_id)
+        return position
+
+    def detach(self, session_id: str) -> None:
+        """The stream holding the session ended but the client asked to keep it."""
+        with self._cond:
+            session = self.table.get(session_id)
+            if session is not None:
+                session.attached = False
+                session.last_active = time.monotonic()
+
+    def info(self, session_id: str) -> SessionInfo:
+        with self._cond:
+            return self._info(self._live(session_id))
+
+    def live_sessions(self) -> int:
+        with self._cond:
+            return len(self.table)
+
+    # ---- lock held ----------------------------------------------------------
+    def _check_running(self) -> None:
+        if self._stopping:
+            raise UnavailableError(f"model '{self.model}' is shutting down")
+
+    def _live(self, session_id: str) -> Session:
+        session = self.table.get(session_id)
+        if session is None:
+            raise NotFoundError(
+                f"session '{session_id}' not found for model '{self.model}' (closed, expired "
+                "or never opened; open it again to resume from its last snapshot)"
+            )
+        return session
+
+    def _info(self, session: Session, *, resumed: bool = False) -> SessionInfo:
+        return SessionInfo(
+            session.id, session.position, resumed, self.pool.row_bytes,
+            len(session.pending), session.attached,
+        )
+
+    def _end(self, session: Session, reason: str, error: BaseException) -> None:
+        for chunk in session.pending:
+            chunk.sink(error)
+        self._queued -= len(session.pending)
+        session.pending.clear()
+        self.table.remove(session)
+        metrics.SESSIONS_ENDED.labels(self.model, reason).inc()
+        metrics.LIVE_SESSIONS.labels(self.model).set(len(self.table))
+
+    # ---- the loop (scheduler thread) ----------------------------------------
+    def _loop(self) -> None:
+        idle_check = min(1.0, self.limits.idle_timeout_seconds / 4)
+        while True:
+            with self._cond:
+                batch = self._schedule()
+                while not batch and not self._stopping:
+                    self._cond.wait(idle_check)
+                    batch = self._schedule()
+                if self._stopping:
+                    break
+            try:
+                self._run(batch)
+            except Exception as exc:  # a real bug: fail this tick's chunks, keep serving
+                log.exception("session tick failed in model %s", self.model)
+                with self._cond:
+                    for session, chunk in batch:
+                        session.busy = False
+                        if session.closed:
+                            self.table.release(session)
+                        chunk.sink(exc)
+        self._drain()
+
+    def _schedule(self) -> list[tuple[Session, Chunk]]:
+        now = time.monotonic()
+        self._evict_idle(now)
+        ready = [s for s in self.table.sessions.values() if s.pending and not s.busy]
+        if len(ready) > self.max_rows:
+            ready.sort(key=lambda s: s.pending[0].enqueued)  # oldest chunk first
+            ready = ready[: self.max_rows]
+        batch = []
+        for session in ready:
+            session.busy = True
+            batch.append((session, session.pending.popleft()))
+        self._queued -= len(batch)
+        return batch
+
+    def _evict_idle(self, now: float) -> None:
+        timeout = self.limits.idle_timeout_seconds
+        idle = [
+            s for s in self.table.sessions.values()
+            if not s.attached and not s.busy and not s.pending and now - s.last_active > timeout
+        ]
+        snapshots = [
+            Snapshot(self.model, s.id, self.version, s.position, self.pool.dump(s.slot))
+            for s in idle if s.position != s.snapshot_position
+        ]
+        for session in idle:
+            self._end(session, "idle", NotFoundError(f"session '{session.id}' expired"))
+        self._save(snapshots)
+
+    def _run(self, batch: list[tuple[Session, Chunk]]) -> None:
+        started = time.perf_counter()
+        slots = np.array([s.slot for s, _ in batch], dtype=np.int64)
+        lengths = np.array([c.steps for _, c in batch], dtype=np.int64)
+        inputs = self.graph.pad([c.data for _, c in batch], int(lengths.max()))
+        outputs, new_state = self.graph.run(inputs, lengths, self.pool.gather(slots))
+        self.pool.scatter(slots, new_state)
+        metrics.SESSION_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        metrics.SESSION_TICK_ROWS.labels(self.model).observe(len(batch))
+        self.ticks += 1
+        snapshots, results = [], []
+        policy = self.config.sessions
+        for row, (session, chunk) in enumerate(batch):
+            first = session.position
+            session.position += chunk.steps
+            per_step = {n: out[row, : chunk.steps] for n, out in outputs.items()}
+            results.append((chunk, ChunkResult(first, session.position, per_step)))
+            due = policy.snapshot == "every_chunk" or (
+                policy.snapshot == "every_n_steps"
+                and session.position - session.snapshot_position >= policy.every_n_steps
+            )
+            if due:
+                snapshots.append(Snapshot(self.model, session.id, self.version,
+                                          session.position, self.pool.dump(session.slot)))
+                session.snapshot_position = session.position
+        # Snapshots are committed before results go out: a client that saw the
+        # output of position p can rely on a snapshot at >= p surviving a crash.
+        self._save(snapshots)
+        with self._cond:
+            now = time.monotonic()
+            for session, _ in batch:
+                session.busy = False
+                session.last_active = now
+                if session.closed:
+                    self.table.release(session)
+            if any(s.pending for s, _ in batch):
+                self._cond.notify()
+        for chunk, result in results:
+            chunk.sink(result)
+
+    def _save(self, snapshots: list[Snapshot]) -> None:
+        if not snapshots:
+            return
+        started = time.perf_counter()
+        self.store.save_many(snapshots)
+        metrics.SNAPSHOT_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+
+    def _drain(self) -> None:
+        """Unload: snapshot every live session (so it resumes elsewhere), fail its chunks."""
+        with self._cond:
+            sessions = list(self.table.sessions.values())
+            snapshots = [
+                Snapshot(self.model, s.id, self.version, s.position, self.pool.dump(s.slot))
+                for s in sessions if s.slot >= 0 and s.position != s.snapshot_position
+            ]
+            for session in sessions:
+                self._end(session, "unloaded",
+                          UnavailableError(f"model '{self.model}' was unloaded"))
+        try:
+            self._save(snapshots)
+        except Exception:
+            log.exception("could not snapshot sessions of %s on unload", self.model)

@@ -1,0 +1,132 @@
+"""Where session snapshots live between server runs (or replicas).
+
+A snapshot is (model, session id) -> (model version, position, state bytes).
+`save_many` takes every snapshot of one tick: one transaction per tick, never
+one per session per step.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    model: str
+    session_id: str
+    version: int
+    position: int
+    state: bytes
+
+
+class SessionStore(Protocol):
+    def save_many(self, snapshots: list[Snapshot]) -> None: ...
+
+    def load(self, model: str, session_id: str) -> Snapshot | None: ...
+
+    def delete(self, model: str, session_id: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MemoryStore:
+    """In-process snapshots (survive eviction, not a restart), bounded: the oldest
+    snapshots go first once `max_entries` is reached."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._items: collections.OrderedDict[tuple[str, str], Snapshot] = (
+            collections.OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def save_many(self, snapshots: list[Snapshot]) -> None:
+        with self._lock:
+            for snap in snapshots:
+                key = (snap.model, snap.session_id)
+                self._items.pop(key, None)
+                self._items[key] = snap
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def load(self, model: str, session_id: str) -> Snapshot | None:
+        with self._lock:
+            return self._items.get((model, session_id))
+
+    def delete(self, model: str, session_id: str) -> None:
+        with self._lock:
+            self._items.pop((model, session_id), None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class SqliteStore:
+    """Embedded SQLite file, WAL mode: a tick's snapshots are one transaction, and a
+    process killed mid-write leaves the previous tick's snapshots intact."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by the scheduler thread (writes) and the event
+        # loop thread (loads on open), serialised by our own lock.
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a power cut may lose the last commits, a
+            # process crash (SIGKILL) loses nothing that was committed.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS snapshots (model TEXT NOT NULL, session_id TEXT "
+                "NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL, state BLOB "
+                "NOT NULL, PRIMARY KEY (model, session_id))"
+            )
+
+    def save_many(self, snapshots: list[Snapshot]) -> None:
+        if not snapshots:
+            return
+        rows = [(s.model, s.session_id, s.version, s.position, s.state) for s in snapshots]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", rows
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def load(self, model: str, session_id: str) -> Snapshot | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT version, position, state FROM snapshots WHERE model=? AND session_id=?",
+                (model, session_id),
+            ).fetchone()
+        if row is None:
+            return None
+        return Snapshot(model, session_id, int(row[0]), int(row[1]), bytes(row[2]))
+
+    def delete(self, model: str, session_id: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "DELETE FROM snapshots WHERE model=? AND session_id=?", (model, session_id)
+            )
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM snapshots").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,115 @@
+"""The session table: id -> Session, and the free list of state-pool slots.
+
+Every field of a Session is guarded by the scheduler's lock; the state rows
+of a `busy` session belong to the scheduler thread until its run is done.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from seqserve.server.errors import InvalidArgumentError, ResourceExhaustedError
+
+_SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
+
+
+def check_session_id(session_id: str) -> str:
+    if not _SESSION_ID.match(session_id):
+        raise InvalidArgumentError(
+            "session_id must be 1-128 characters of [A-Za-z0-9._:@-], starting with a "
+            f"letter or digit (got {session_id[:40]!r})"
+        )
+    return session_id
+
+
+def new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    first_step: int
+    """Position of the chunk's first step in the session (0-based)."""
+    position: int
+    """Steps consumed after this chunk."""
+    outputs: dict[str, np.ndarray]
+    """Graph output name -> [T, ...] for this chunk's T steps."""
+
+
+Sink = Callable[[ChunkResult | BaseException], None]
+"""Called once per chunk on the scheduler thread, with the result or the error."""
+
+
+@dataclass
+class Chunk:
+    data: np.ndarray
+    """[T, features] float32 or [T] int64, validated."""
+    sink: Sink
+    enqueued: float = field(default_factory=time.monotonic)
+
+    @property
+    def steps(self) -> int:
+        return int(self.data.shape[0])
+
+
+@dataclass
+class Session:
+    id: str
+    slot: int
+    position: int = 0
+    pending: collections.deque[Chunk] = field(default_factory=collections.deque)
+    busy: bool = False
+    """A chunk of this session is in the current run."""
+    attached: bool = False
+    """A Predict stream holds the session (a second one is refused)."""
+    closed: bool = False
+    last_active: float = field(default_factory=time.monotonic)
+    snapshot_position: int = 0
+    """Position of the last snapshot written (or restored)."""
+
+
+class SessionTable:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.sessions: dict[str, Session] = {}
+        self._free = list(range(capacity - 1, -1, -1))
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def get(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
+    def add(self, session_id: str) -> Session:
+        if not self._free:
+            raise ResourceExhaustedError(
+                f"too many live sessions (max_sessions={self.capacity}); close idle ones "
+                "or retry later"
+            )
+        session = Session(session_id, self._free.pop())
+        self.sessions[session_id] = session
+        return session
+
+    def remove(self, session: Session) -> None:
+        """Forget the id now; the slot comes back once no run uses it."""
+        session.closed = True
+        if self.sessions.get(session.id) is session:
+            del self.sessions[session.id]
+        if not session.busy:
+            self.release(session)
+
+    def release(self, session: Session) -> None:
+        if session.slot >= 0:  # idempotent: a closed session may be released twice
+            self._free.append(session.slot)
+            session.slot = -1
+
+    @property
+    def free_slots(self) -> int:
+        return len(self._free)

@@ -1,0 +1,64 @@
+"""Helpers for calling the session RPCs of the real server."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import grpc
+
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.server.api.session_client import chunk_message, open_message
+
+__all__ = ["OpenStream", "chunk_message", "open_message", "wait_until"]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+class OpenStream:
+    """A Predict stream held open: send() one message, recv() one response."""
+
+    def __init__(self, stub, model: str, session_id: str = "", *, keep: bool = False) -> None:
+        self._requests: queue.Queue[pb.PredictRequest | None] = queue.Queue()
+        self._requests.put(open_message(model, session_id, keep=keep))
+        self.call = stub.Predict(self._iterate())
+        self._responses = iter(self.call)
+        self._lock = threading.Lock()
+
+    def _iterate(self) -> Iterator[pb.PredictRequest]:
+        while True:
+            item = self._requests.get()
+            if item is None:
+                return
+            yield item
+
+    def send(self, message: pb.PredictRequest) -> None:
+        self._requests.put(message)
+
+    def recv(self) -> pb.PredictResponse:
+        return next(self._responses)
+
+    def step(self, message: pb.PredictRequest) -> pb.PredictResponse:
+        self.send(message)
+        return self.recv()
+
+    def finish(self) -> list[pb.PredictResponse]:
+        """Half-close and drain the rest."""
+        self._requests.put(None)
+        return list(self._responses)
+
+    def cancel(self) -> None:
+        self.call.cancel()
+        self._requests.put(None)
+
+    def code(self) -> grpc.StatusCode | None:
+        return self.call.code()

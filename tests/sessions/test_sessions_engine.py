@@ -1,0 +1,133 @@
+"""The session scheduler in process: limits, ordering, snapshot batching, close and eviction."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import pytest
+
+from seqserve.server.engine.sessions.model import ChunkInput, StreamingModel
+from seqserve.server.engine.sessions.store import MemoryStore
+from seqserve.server.errors import NotFoundError, ResourceExhaustedError
+from seqserve.server.repository.repository import ModelRepository
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__(max_entries=10_000)
+        self.calls: list[int] = []
+
+    def save_many(self, snapshots):
+        self.calls.append(len(snapshots))
+        super().save_many(snapshots)
+
+
+def _model(repository, **sections) -> StreamingModel:
+    version = ModelRepository(repository).resolve("co2")
+    config = version.config
+    for name, values in sections.items():
+        config = config.model_copy(
+            update={name: getattr(config, name).model_copy(update=values)})
+    model = StreamingModel(dataclasses.replace(version, config=config))
+    model.start()
+    return model
+
+
+def test_max_sessions_is_resource_exhausted(streaming_repository):
+    model = _model(streaming_repository, limits={"max_sessions": 2})
+    try:
+        model.open("a"), model.open("b")
+        with pytest.raises(ResourceExhaustedError, match="max_sessions=2"):
+            model.open("c")
+        model.close("a")
+        assert model.open("c").position == 0  # the freed slot is reused
+    finally:
+        model.stop()
+
+
+def test_chunks_of_one_session_run_in_order_one_per_tick(streaming_repository):
+    model = _model(streaming_repository)
+    store = CountingStore()
+    model.scheduler.store = store
+
+    async def go():
+        for sid in ("x", "y", "z"):
+            model.open(sid)
+        jobs = [model.predict(sid, ChunkInput(values=[315.0] * size))
+                for size in (3, 1, 2, 5) for sid in ("x", "y", "z")]
+        return await asyncio.gather(*jobs)
+
+    try:
+        results = asyncio.run(go())
+    finally:
+        model.stop()
+    firsts = [r.first_step for r in results if r.session_id == "x"]
+    assert firsts == [0, 3, 4, 6]
+    # Never two chunks of one session in a tick: at least four ticks, at most
+    # three rows each, and each tick's snapshots in one store call.
+    assert model.scheduler.ticks == len(store.calls) >= 4
+    assert max(store.calls) <= 3 and sum(store.calls) == 12
+
+
+def test_snapshot_every_n_steps(streaming_repository):
+    model = _model(streaming_repository,
+                   sessions={"snapshot": "every_n_steps", "every_n_steps": 4})
+    store = CountingStore()
+    model.scheduler.store = store
+
+    async def go():
+        model.open("n")
+        for _ in range(5):
+            await model.predict("n", ChunkInput(values=[315.0, 316.0]))
+        return list(store.calls), store.load("co2", "n").position
+
+    try:
+        calls, position = asyncio.run(go())
+    finally:
+        model.stop()
+    assert calls == [1, 1] and position == 8  # at 4 and 8 of 10 steps
+    # Unloading snapshots what the policy had not written yet.
+    assert store.load("co2", "n").position == 10
+
+
+def test_close_fails_pending_chunks_and_frees_the_id(streaming_repository):
+    model = _model(streaming_repository)
+
+    async def go():
+        model.open("c")
+        pending = [asyncio.ensure_future(model.predict("c", ChunkInput(values=[1.0] * 8)))
+                   for _ in range(20)]
+        await asyncio.sleep(0)
+        model.close("c")
+        return await asyncio.gather(*pending, return_exceptions=True)
+
+    try:
+        outcomes = asyncio.run(go())
+        assert any(isinstance(o, NotFoundError) for o in outcomes)
+        assert model.scheduler.live_sessions() == 0
+        assert model.scheduler.table.free_slots == model.config.limits.max_sessions
+        with pytest.raises(NotFoundError):
+            model.session("c")
+    finally:
+        model.stop()
+
+
+def test_idle_eviction_frees_the_slot_and_keeps_a_snapshot(streaming_repository):
+    model = _model(streaming_repository, limits={"idle_timeout_seconds": 0.3})
+
+    async def go():
+        model.open("idle")
+        await model.predict("idle", ChunkInput(values=[315.0, 316.0, 317.0]))
+
+    try:
+        asyncio.run(go())
+        deadline = time.monotonic() + 5
+        while model.scheduler.live_sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert model.scheduler.live_sessions() == 0
+        info = model.open("idle")
+        assert info.resumed and info.position == 3
+    finally:
+        model.stop()

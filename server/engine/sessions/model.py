@@ -122,7 +122,7 @@ class StreamingModel:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[ChunkResult] = loop.create_future()
 
-        def settle(outcome: ChunkResult | BaseException) -> None:
+        def settle(outcome: ChunkResult | BaseException) -> None:  # runs on `loop`
             if future.done():  # the caller went away; the step still ran
                 return
             if isinstance(outcome, BaseException):
@@ -130,10 +130,7 @@ class StreamingModel:
             else:
                 future.set_result(outcome)
 
-        def sink(outcome: ChunkResult | BaseException) -> None:
-            loop.call_soon_threadsafe(settle, outcome)
-
-        self.scheduler.submit(session_id, Chunk(data, sink))
+        self.scheduler.submit(session_id, Chunk(data, settle, loop))
         result = await future
         return PredictResult(
             session_id, result.first_step, result.position,
@@ -207,23 +204,26 @@ class StreamingModel:
             # Denormalise in float64: the graph's float32 is exact to ~1e-6 in
             # normalised units, and the scale should not add rounding on top.
             forecast = outputs[spec.forecast].astype(np.float64) * self._std[0] + self._mean[0]
+        # Lists once per chunk: per-element numpy scalar access is the slow path.
+        ids_all = outputs[spec.top_ids].tolist() if spec.top_ids else None
+        probs_all = outputs[spec.top_probs].tolist() if spec.top_ids else None
+        surprise_all = outputs[spec.surprise].tolist() if spec.surprise else None
+        forecast_all = forecast.tolist() if forecast is not None else None
+        vocab = self.vocabulary
         result = []
         for t in range(steps):
             candidates = []
-            if spec.top_ids:
-                ids, probs = outputs[spec.top_ids][t], outputs[spec.top_probs][t]
+            if ids_all is not None and probs_all is not None:
+                ids, probs = ids_all[t], probs_all[t]
                 count = len(ids) if top_k == 0 else min(top_k, len(ids))
                 candidates = [
-                    Candidate(self._token(int(i)), int(i), float(p))
+                    Candidate(vocab[i] if i < len(vocab) else "", i, p)
                     for i, p in zip(ids[:count], probs[:count], strict=True)
                 ]
-            surprise = float(outputs[spec.surprise][t]) if spec.surprise else None
+            surprise = surprise_all[t] if surprise_all is not None else None
             result.append(StepOutput(
-                forecast=[] if forecast is None else [float(v) for v in forecast[t]],
+                forecast=forecast_all[t] if forecast_all is not None else [],
                 candidates=candidates,
                 surprise_bits=None if surprise is None or math.isnan(surprise) else surprise,
             ))
         return result
-
-    def _token(self, token_id: int) -> str:
-        return self.vocabulary[token_id] if token_id < len(self.vocabulary) else ""

@@ -29,6 +29,7 @@ from seqserve.server.engine.sessions.table import (
     Session,
     SessionTable,
     check_session_id,
+    deliver,
     new_session_id,
 )
 from seqserve.server.errors import (
@@ -68,6 +69,7 @@ class SessionScheduler:
         self._cond = threading.Condition()
         self._stopping = False
         self._queued = 0
+        self._next_idle_scan = 0.0
         """Chunks pending over all sessions (bounded by batching.max_queue)."""
         self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
         self.ticks = 0
@@ -186,8 +188,7 @@ class SessionScheduler:
         )
 
     def _end(self, session: Session, reason: str, error: BaseException) -> None:
-        for chunk in session.pending:
-            chunk.sink(error)
+        deliver([(chunk, error) for chunk in session.pending])
         self._queued -= len(session.pending)
         session.pending.clear()
         self.table.remove(session)
@@ -210,16 +211,19 @@ class SessionScheduler:
             except Exception as exc:  # a real bug: fail this tick's chunks, keep serving
                 log.exception("session tick failed in model %s", self.model)
                 with self._cond:
-                    for session, chunk in batch:
+                    for session, _ in batch:
                         session.busy = False
                         if session.closed:
                             self.table.release(session)
-                        chunk.sink(exc)
+                deliver([(chunk, exc) for _, chunk in batch])
         self._drain()
 
     def _schedule(self) -> list[tuple[Session, Chunk]]:
         now = time.monotonic()
-        self._evict_idle(now)
+        # The idle scan walks every session: do it a few times per timeout, not per tick.
+        if now >= self._next_idle_scan:
+            self._next_idle_scan = now + min(1.0, self.limits.idle_timeout_seconds / 4)
+            self._evict_idle(now)
         ready = [s for s in self.table.sessions.values() if s.pending and not s.busy]
         if len(ready) > self.max_rows:
             ready.sort(key=lambda s: s.pending[0].enqueued)  # oldest chunk first
@@ -282,8 +286,7 @@ class SessionScheduler:
                     self.table.release(session)
             if any(s.pending for s, _ in batch):
                 self._cond.notify()
-        for chunk, result in results:
-            chunk.sink(result)
+        deliver(results)
 
     def _save(self, snapshots: list[Snapshot]) -> None:
         if not snapshots:

@@ -6,7 +6,9 @@ of a `busy` session belong to the scheduler thread until its run is done.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import re
 import time
 import uuid
@@ -44,7 +46,8 @@ class ChunkResult:
 
 
 Sink = Callable[[ChunkResult | BaseException], None]
-"""Called once per chunk on the scheduler thread, with the result or the error."""
+"""Called once per chunk with the result or the error: on `Chunk.loop` when the chunk
+has one, else on the scheduler thread."""
 
 
 @dataclass
@@ -52,6 +55,9 @@ class Chunk:
     data: np.ndarray
     """[T, features] float32 or [T] int64, validated."""
     sink: Sink
+    loop: asyncio.AbstractEventLoop | None = None
+    """The event loop the sink belongs to: the scheduler hands a tick's results to
+    each loop in one call_soon_threadsafe (one wake-up per tick, not per chunk)."""
     enqueued: float = field(default_factory=time.monotonic)
 
     @property
@@ -113,3 +119,23 @@ class SessionTable:
     @property
     def free_slots(self) -> int:
         return len(self._free)
+
+
+def deliver(items: list[tuple[Chunk, ChunkResult | BaseException]]) -> None:
+    """Hand outcomes to their sinks, from any thread: one call_soon_threadsafe per
+    event loop for the whole list, direct calls for loop-less sinks."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Sink, ChunkResult | BaseException]]] = {}
+    for chunk, outcome in items:
+        if chunk.loop is None:
+            chunk.sink(outcome)
+        else:
+            by_loop.setdefault(chunk.loop, []).append((chunk.sink, outcome))
+    for loop, calls in by_loop.items():
+        # RuntimeError: the loop closed, nobody is waiting for these any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_run_all, calls)
+
+
+def _run_all(calls: list[tuple[Sink, ChunkResult | BaseException]]) -> None:
+    for sink, outcome in calls:
+        sink(outcome)

@@ -47,8 +47,8 @@ def _captioner(argv: list[str]) -> int:
         description="Train a CNN+LSTM captioner on procedurally rendered scenes.",
     )
     p.add_argument("--out", required=True, type=Path, help="training directory")
-    p.add_argument("--train-scenes", type=int, default=6000)
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--train-scenes", type=int, default=3000, help="fresh scenes per epoch")
+    p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--max-minutes", type=float, default=4.0, help="training time budget")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")

@@ -8,6 +8,7 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+from seqserve.server.api.caption_servicer import CaptionMethods
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.models_servicer import ModelMethods
 from seqserve.server.api.session_servicer import SessionMethods
@@ -19,7 +20,8 @@ SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SeqServe"].full_name
 
 
 class SeqServeServicer(
-    TranslationMethods, TaggingMethods, SessionMethods, ModelMethods, pb_grpc.SeqServeServicer
+    TranslationMethods, TaggingMethods, CaptionMethods, SessionMethods, ModelMethods,
+    pb_grpc.SeqServeServicer,
 ):
     # The mixins come first so their methods replace the generated base's
     # UNIMPLEMENTED stubs; RPCs without a mixin yet stay UNIMPLEMENTED.

@@ -6,6 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
+from seqserve.server.engine.captioner import CaptionerModel
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.sessions.model import StreamingModel
 from seqserve.server.engine.tagger import TaggerModel
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 # One loader per model kind; later kinds (tagger, streaming, captioner) add theirs.
 _LOADERS: dict[str, type] = {"seq2seq": Seq2SeqModel}
 _LOADERS["tagger"] = TaggerModel
+_LOADERS["captioner"] = CaptionerModel
 _LOADERS["streaming"] = StreamingModel
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from seqserve.server.repository.captioner_config import CaptionerConfig
 from seqserve.server.repository.config import ModelConfig
 from seqserve.server.repository.streaming_config import StreamingConfig
 from seqserve.server.repository.tagger_config import TaggerConfig
@@ -15,5 +16,6 @@ from seqserve.server.repository.tagger_config import TaggerConfig
 SCHEMAS: dict[str, type[BaseModel]] = {
     "seq2seq": ModelConfig,
     "tagger": TaggerConfig,
+    "captioner": CaptionerConfig,
     "streaming": StreamingConfig,
 }

@@ -1,0 +1,160 @@
+"""A loaded captioner: image preprocessing + graphs + the shared DecodeScheduler.
+
+Images become DecodeJob sources (normalised arrays); decoding, beam search,
+batching policy, deadlines and cancellation are the translator's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import numpy as np
+
+from seqserve.server.engine.captioner_graphs import CaptionerGraphs
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
+from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
+from seqserve.server.engine.results import Hypothesis, SentenceResult
+from seqserve.server.engine.scheduler import DecodeScheduler
+from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.repository.image_input import check_tensor, decode_image
+from seqserve.server.repository.repository import ModelVersion
+
+ImageInput = bytes | np.ndarray
+"""Encoded PNG/JPEG bytes, or a raw float32 [C,H,W] tensor already normalised."""
+
+
+class CaptionerModel:
+    def __init__(
+        self, version: ModelVersion, *, policy: str | None = None,
+        available_versions: list[int] | None = None,
+    ) -> None:
+        config = version.config
+        if policy is not None:
+            batching = config.batching.model_copy(update={"policy": policy})
+            config = config.model_copy(update={"batching": batching})
+        self.config = config
+        self.words: list[str] = json.loads((version.path / config.vocab.file).read_text())
+        self.graphs = CaptionerGraphs(version.path, config)
+        self.scheduler = DecodeScheduler(
+            version.name, self.graphs, config.batching, bos_id=config.vocab.bos_id,
+            eos_id=config.vocab.eos_id, vocab_size=len(self.words),
+        )
+        self.info = ModelInfo(
+            name=version.name, version=version.version, kind=config.kind, config=config,
+            providers=list(self.graphs.providers),
+            available_versions=list(available_versions or [version.version]),
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+
+    # ---- validation at the edge ---------------------------------------------
+    def prepare(self, images: list[ImageInput]) -> list[np.ndarray]:
+        limits, pre = self.config.limits, self.config.preprocessing
+        if not images:
+            raise InvalidArgumentError("no images: send at least one image")
+        if len(images) > limits.max_images:
+            raise InvalidArgumentError(
+                f"{len(images)} images exceed the model's limit max_images={limits.max_images}"
+            )
+        return [
+            check_tensor(image, pre, where=f"images[{i}]") if isinstance(image, np.ndarray)
+            else decode_image(image, pre, limits, where=f"images[{i}]")
+            for i, image in enumerate(images)
+        ]
+
+    def resolve(self, options: DecodingOptions) -> ResolvedOptions:
+        return options.resolve(self.config.decoding, self.config.limits)
+
+    def text(self, tokens: list[int]) -> str:
+        return " ".join(self.words[t] for t in tokens if 3 < t < len(self.words))
+
+    def results(self, event: DoneEvent, options: ResolvedOptions) -> list[SentenceResult]:
+        return [
+            SentenceResult(
+                hypotheses=[
+                    Hypothesis(
+                        text=self.text(h.tokens), tokens=h.tokens,
+                        score=h.score if options.return_scores else 0.0,
+                        log_prob=h.log_prob if options.return_scores else 0.0,
+                    )
+                    for h in nbest
+                ],
+                decode_steps=steps,
+            )
+            for nbest, steps in zip(event.nbest, event.steps, strict=True)
+        ]
+
+    # ---- async API -------------------------------------------------------------
+    async def caption(
+        self, images: list[ImageInput], options: DecodingOptions, *,
+        deadline: float | None = None,
+    ) -> list[SentenceResult]:
+        resolved = self.resolve(options)
+        # Decoding an image is CPU work: off the event loop.
+        arrays = await asyncio.to_thread(self.prepare, images)
+        if deadline is not None and time.monotonic() >= deadline:
+            raise DeadlineExceededError("deadline exceeded before the request was queued")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Event] = loop.create_future()
+
+        def settle(event: Event) -> None:
+            if not future.done():
+                future.set_result(event)
+
+        def sink(event: Event) -> None:
+            if not isinstance(event, PartialEvent):
+                loop.call_soon_threadsafe(settle, event)
+
+        job = DecodeJob(arrays, resolved, sink, deadline=deadline, want_partials=False)
+        self.scheduler.submit(job)
+        try:
+            event = await future
+        finally:
+            if job.remaining and not job.failed:
+                job.cancel()  # the caller went away: free its rows
+                self.scheduler.wake()
+        if isinstance(event, ErrorEvent):
+            raise event.error
+        assert isinstance(event, DoneEvent)
+        return self.results(event, resolved)
+
+    # ---- blocking API (export verification, benchmarks) -------------------------
+    def caption_blocking(
+        self, arrays: list[np.ndarray], options: DecodingOptions, *, chunk: int = 32
+    ) -> list[SentenceResult]:
+        resolved = self.resolve(options)
+        chunks = [arrays[i : i + chunk] for i in range(0, len(arrays), chunk)]
+        outcome: dict[int, Event] = {}
+        done = threading.Event()
+        lock = threading.Lock()
+
+        def make_sink(index: int):
+            def sink(event: Event) -> None:
+                if isinstance(event, PartialEvent):
+                    return
+                with lock:
+                    outcome[index] = event
+                    if len(outcome) == len(chunks):
+                        done.set()
+            return sink
+
+        for index, part in enumerate(chunks):
+            self.scheduler.submit(DecodeJob(part, resolved, make_sink(index)))
+        if chunks:
+            done.wait()
+        results: list[SentenceResult] = []
+        for index in range(len(chunks)):
+            event = outcome[index]
+            if isinstance(event, ErrorEvent):
+                raise event.error
+            assert isinstance(event, DoneEvent)
+            results.extend(self.results(event, resolved))
+        return results

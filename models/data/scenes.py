@@ -126,3 +126,27 @@ def caption_words() -> list[str]:
     words |= {s for s in SHAPES} | {f"{s}s" for s in SHAPES}
     words |= {w for r in RELATIONS for w in r.split()}
     return sorted(words)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m seqserve.models.data.scenes --out DIR [--count N]`: write held-out
+    scenes as PNG files (for trying a captioner) and print their reference captions."""
+    import argparse
+    from pathlib import Path
+
+    from PIL import Image
+
+    p = argparse.ArgumentParser(prog="python -m seqserve.models.data.scenes")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--count", type=int, default=3)
+    args = p.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for index, scene in enumerate(held_out_scenes(args.count)):
+        path = args.out / f"scene{index}.png"
+        Image.fromarray(scene.image).save(path)
+        print(f"{path}\t{scene.caption}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

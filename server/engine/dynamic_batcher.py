@@ -2,7 +2,8 @@
 
 One thread per model. Requests put their items (sentences) in one bounded
 queue; the thread waits until `max_batch_size` items are waiting or the
-oldest has waited `max_queue_delay`, then takes the oldest item plus the
+oldest has waited `max_queue_delay` (not at all while there is no sign of
+concurrent load, see _alone), then takes the oldest item plus the
 waiting items closest to it in length (less padding, and the oldest is always
 served, so nothing starves), runs the batch, and hands each request its
 results with the sink it gave (api/ wraps loop.call_soon_threadsafe).
@@ -81,6 +82,8 @@ class DynamicBatcher:
         self._queue: list[_Item] = []
         self._cond = threading.Condition()
         self._stopping = False
+        self._last_batch_requests = 0
+        """Distinct requests in the last batch run: the load signal of _alone()."""
         self._thread = threading.Thread(target=self._loop, name=f"batcher-{name}", daemon=True)
 
     def start(self) -> None:
@@ -140,9 +143,17 @@ class DynamicBatcher:
             if self.policy == "sequential":
                 return self._take_request()
             wait = self._queue[0].arrived + self.max_delay - time.monotonic()
-            if len(self._queue) >= self.max_batch_size or wait <= 0:
+            if len(self._queue) >= self.max_batch_size or wait <= 0 or self._alone():
                 return self._take_grouped()
             self._cond.wait(wait)
+
+    def _alone(self) -> bool:
+        """No sign of concurrent load: the last batch served one request and one
+        request waits now. Waiting for batch-mates then only adds latency (a
+        lone client would pay max_queue_delay on every call); under load the
+        last batch held several requests and the delay applies again."""
+        owner = self._queue[0].request
+        return self._last_batch_requests <= 1 and all(i.request is owner for i in self._queue)
 
     def _take_request(self) -> list[_Item]:
         """Batching off: the oldest request's items alone, in arrival order."""
@@ -179,6 +190,7 @@ class DynamicBatcher:
 
     def _execute(self, batch: list[_Item]) -> None:
         metrics.ENCODER_BATCH.labels(self.name).observe(len(batch))
+        self._last_batch_requests = len({id(item.request) for item in batch})
         started = time.perf_counter()
         try:
             outputs = self.run_batch([i.request.payloads[i.index] for i in batch])

@@ -43,8 +43,25 @@ class Outcome:
 def _batcher(run: Recorder, **kwargs: Any) -> DynamicBatcher:
     settings = {"max_batch_size": 4, "max_queue_delay_s": 0.2, "max_queue": 100, **kwargs}
     batcher = DynamicBatcher("fake", run, **settings)
+    # As if under load, so the queue delay applies from the first request on
+    # (a batcher with no sign of load runs a lone request at once).
+    batcher._last_batch_requests = 2
     batcher.start()
     return batcher
+
+
+def test_a_lone_request_without_load_does_not_wait_out_the_delay() -> None:
+    run = Recorder()
+    batcher = DynamicBatcher("fake", run, max_batch_size=64, max_queue_delay_s=5.0,
+                             max_queue=100)
+    batcher.start()
+    for _ in range(3):
+        outcome = Outcome()
+        started = time.monotonic()
+        batcher.submit(["x"], [1], outcome)
+        assert outcome.get() == ["X"]
+        assert time.monotonic() - started < 1.0
+    batcher.stop()
 
 
 def test_requests_share_a_batch_and_get_their_own_results() -> None:

@@ -64,8 +64,26 @@ def _local_import_pattern() -> re.Pattern[str]:
     )
 
 
-def _postprocess(text: str) -> str:
+PRIVATE_POOLS = {"inference": f"{INSTALLED_PACKAGE}.inference.pool"}
+"""Proto roots whose modules register in their own descriptor pool (a module
+with a `POOL`), not protobuf's default one. `inference` shares its full names
+with tritonclient's modules; see protos/inference/pool.py."""
+
+_DEFAULT_POOL_CALL = "_descriptor_pool.Default().AddSerializedFile("
+
+
+def _use_private_pool(text: str, pool_module: str) -> str:
+    if _DEFAULT_POOL_CALL not in text:
+        return text  # *_pb2_grpc.py and .pyi stubs hold no descriptors
+    text = text.replace(_DEFAULT_POOL_CALL, "_private_pool.POOL.AddSerializedFile(")
+    marker = "from google.protobuf.internal import builder as _builder\n"
+    return text.replace(marker, f"{marker}from {pool_module} import pool as _private_pool\n", 1)
+
+
+def _postprocess(text: str, rel: Path | None = None) -> str:
     fixed = _local_import_pattern().sub(rf"from {INSTALLED_PACKAGE}.\1 import ", text)
+    if rel is not None and len(rel.parts) > 1 and rel.parts[0] in PRIVATE_POOLS:
+        fixed = _use_private_pool(fixed, PRIVATE_POOLS[rel.parts[0]].rsplit(".", 1)[0])
     return _LINT_MARKER + fixed
 
 
@@ -96,7 +114,7 @@ def generate_into(out_dir: Path) -> list[Path]:
     )
     for rel in written:
         path = out_dir / rel
-        path.write_text(_postprocess(path.read_text()))
+        path.write_text(_postprocess(path.read_text(), rel))
     return written
 
 

@@ -20,7 +20,10 @@ from typing import Protocol
 
 import grpc
 
+from seqserve.protos.inference.pool import POOL as KSERVE_POOL
 from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
+from seqserve.server.api.kserve.servicer import SERVICE_NAME as KSERVE_SERVICE_NAME
+from seqserve.server.api.kserve.servicer import add_kserve_servicer
 from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
@@ -78,9 +81,14 @@ class GrpcServer:
             ]
         )
         add_seqserve_servicer(self.server, models)
-        self.health = HealthReporter([SERVICE_NAME])
+        # KServe v2 / Triton clients reach the same models on the same port.
+        add_kserve_servicer(self.server, models)
+        self.health = HealthReporter([SERVICE_NAME, KSERVE_SERVICE_NAME])
         self.health.add_to_server(self.server)
-        enable_reflection(self.server, [SERVICE_NAME, HEALTH_SERVICE_NAME])
+        enable_reflection(
+            self.server, [SERVICE_NAME, KSERVE_SERVICE_NAME, HEALTH_SERVICE_NAME],
+            pools=[KSERVE_POOL],
+        )
         self.host = host
         self.port = self._bind(format_address(host, port))
 

@@ -1,0 +1,153 @@
+"""ModelInfer and ModelStreamInfer: decode, check, delegate to the kind's adapter, encode.
+
+Both RPCs run one request through `infer_one`, so a request behaves the same
+unary or streamed. On a stream, requests run concurrently as they arrive and
+responses go back as they finish (tritonclient matches them by id); requests
+of one sequence run in arrival order, since each continues the previous one's
+state. A failed request on a stream becomes an error_message response and the
+stream carries on, as in Triton.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from seqserve.protos.inference import grpc_service_pb2 as pb
+from seqserve.server.api.errors import INTERNAL_MESSAGE, grpc_method, status_for
+from seqserve.server.api.kserve import tensors, validate
+from seqserve.server.api.kserve.kinds import InferCall, KindAdapter
+from seqserve.server.api.kserve.params import Parameters, parameters_dict
+from seqserve.server.api.kserve.stats import RequestTimer, Statistics
+from seqserve.server.api.translation_servicer import deadline_of
+from seqserve.server.errors import SeqServeError
+
+logger = logging.getLogger(__name__)
+
+
+class InferMethods:
+    """The inference RPCs of GRPCInferenceService (mixed into KServeServicer)."""
+
+    statistics: Statistics
+
+    def resolve(self, name: str, version: str) -> tuple[Any, KindAdapter]:  # pragma: no cover
+        raise NotImplementedError
+
+    async def infer_one(
+        self, request: pb.ModelInferRequest, deadline: float | None
+    ) -> pb.ModelInferResponse:
+        timer = RequestTimer()
+        handle, adapter = self.resolve(request.model_name, request.model_version)
+        info = handle.info
+        try:
+            timer.mark()  # resolved: what follows is reading the request
+            signature = adapter.signature(info)
+            inputs = tensors.decode_inputs(request, info.name)
+            validate.check_inputs(signature, inputs, info.name)
+            wanted = validate.check_requested_outputs(
+                signature, (o.name for o in request.outputs), info.name
+            )
+            params = Parameters(parameters_dict(request.parameters))
+            call = InferCall(
+                inputs, params, deadline,
+                sequence_key=params.sequence_id(),
+                sequence_start=bool(params.bool("sequence_start")),
+                sequence_end=bool(params.bool("sequence_end")),
+            )
+            timer.mark()
+            outcome = await adapter.infer(handle, call)
+            timer.mark()
+            response = pb.ModelInferResponse(
+                model_name=info.name, model_version=str(info.version), id=request.id
+            )
+            for tensor in outcome.outputs:
+                if not wanted or tensor.name in wanted:
+                    tensors.add_output(response, tensor)
+        except BaseException:
+            self.statistics.failure(info.name, info.version, timer)
+            raise
+        self.statistics.success(info.name, info.version, timer, outcome.rows)
+        return response
+
+    @grpc_method
+    async def ModelInfer(
+        self, request: pb.ModelInferRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelInferResponse:
+        return await self.infer_one(request, deadline_of(context))
+
+    @grpc_method
+    async def ModelStreamInfer(
+        self, requests: AsyncIterator[pb.ModelInferRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.ModelStreamInferResponse]:
+        deadline = deadline_of(context)
+        done: asyncio.Queue[pb.ModelStreamInferResponse | None] = asyncio.Queue()
+        running: set[asyncio.Task[None]] = set()
+        last_of_sequence: dict[tuple[str, str], asyncio.Task[None]] = {}
+
+        async def run(request: pb.ModelInferRequest, after: asyncio.Task[None] | None) -> None:
+            if after is not None:
+                await asyncio.wait({after})  # the previous request of this sequence
+            await done.put(await self._stream_one(request, deadline))
+
+        async def read() -> None:
+            async for request in requests:
+                key = _sequence_key(request)
+                task = asyncio.ensure_future(
+                    run(request, last_of_sequence.get(key) if key else None)
+                )
+                running.add(task)
+                task.add_done_callback(running.discard)
+                if key:
+                    last_of_sequence[key] = task
+            if running:
+                await asyncio.wait(set(running))
+            await done.put(None)
+
+        reader = asyncio.ensure_future(read())
+        try:
+            while (item := await done.get()) is not None:
+                yield item
+            await reader  # surfaces a broken request stream as the RPC's error
+        finally:
+            for task in (reader, *running):
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(reader, *running, return_exceptions=True)
+
+    async def _stream_one(
+        self, request: pb.ModelInferRequest, deadline: float | None
+    ) -> pb.ModelStreamInferResponse:
+        try:
+            response = await self.infer_one(request, deadline)
+        except SeqServeError as exc:
+            return _stream_error(request, f"[{status_for(exc).name}] {exc}")
+        except Exception:
+            logger.exception("ModelStreamInfer request failed with an unexpected error")
+            return _stream_error(request, INTERNAL_MESSAGE)
+        return pb.ModelStreamInferResponse(infer_response=response)
+
+
+def _sequence_key(request: pb.ModelInferRequest) -> tuple[str, str] | None:
+    param = request.parameters.get("sequence_id")
+    if param is None:
+        return None
+    which = param.WhichOneof("parameter_choice")
+    value = getattr(param, which) if which else None
+    if value in (None, 0, ""):
+        return None
+    return (request.model_name, str(value))
+
+
+def _stream_error(request: pb.ModelInferRequest, message: str) -> pb.ModelStreamInferResponse:
+    # The id lets a client match the failure to its request, as for a result.
+    return pb.ModelStreamInferResponse(
+        error_message=message,
+        infer_response=pb.ModelInferResponse(
+            model_name=request.model_name, model_version=request.model_version, id=request.id
+        ),
+    )

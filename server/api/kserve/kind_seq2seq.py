@@ -1,0 +1,78 @@
+"""Translators (seq2seq) over KServe v2.
+
+    TEXT        BYTES [B, 1]         one source sentence per row ([B] accepted too)
+    HYPOTHESES  BYTES [B, n_best]    best first
+    SCORES      FP32  [B, n_best]    length-normalised log probabilities
+
+Decoding options are request parameters with the domain API's names and
+ranges: beam_size, n_best, length_penalty, max_length, min_length.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
+from seqserve.server.api.kserve.tensors import Tensor, bytes_tensor
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.options import DecodingOptions
+from seqserve.server.errors import InvalidArgumentError
+
+TEXT, HYPOTHESES, SCORES = "TEXT", "HYPOTHESES", "SCORES"
+
+
+def decode_text(tensor: Tensor) -> list[str]:
+    """Rows of a BYTES [B] or [B, 1] tensor as UTF-8 strings."""
+    items = tensor.data.reshape(-1)
+    texts = []
+    for index, item in enumerate(items):
+        try:
+            texts.append(bytes(item).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidArgumentError(
+                f"input '{tensor.name}' element {index} is not valid UTF-8"
+            ) from None
+    return texts
+
+
+def options_from_parameters(call: InferCall) -> DecodingOptions:
+    p = call.params
+    return DecodingOptions(
+        beam_size=p.int("beam_size"),
+        n_best=p.int("n_best"),
+        length_penalty=p.float("length_penalty"),
+        max_length=p.int("max_length"),
+        min_length=p.int("min_length"),
+    )
+
+
+class Seq2SeqAdapter:
+    platform = "seqserve_seq2seq"
+
+    def signature(self, info: ModelInfo) -> Signature:
+        config = info.config
+        return Signature(
+            inputs=(TensorSpec(TEXT, "BYTES", (1,)),),
+            outputs=(TensorSpec(HYPOTHESES, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,))),
+            max_batch_size=config.limits.max_sentences,
+        )
+
+    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+        sentences = decode_text(call.inputs[TEXT])
+        options = options_from_parameters(call)
+        config = handle.info.config
+        resolved = options.resolve(config.decoding, config.limits)  # INVALID_ARGUMENT early
+        results = await handle.translate(sentences, options, deadline=call.deadline)
+        texts = [[h.text for h in r.hypotheses] for r in results]
+        width = resolved.n_best
+        scores = np.full((len(results), width), np.nan, dtype=np.float32)
+        for row, result in enumerate(results):
+            for col, hyp in enumerate(result.hypotheses[:width]):
+                scores[row, col] = hyp.score
+        hypotheses = bytes_tensor(HYPOTHESES, [row + [""] * (width - len(row)) for row in texts])
+        return InferOutcome([hypotheses, Tensor(SCORES, "FP32", scores)], rows=len(sentences))
+
+    def forget(self, model: str) -> None:
+        return None

@@ -1,0 +1,161 @@
+"""Streaming (stateful) models over KServe v2, as Triton sequence models.
+
+A sequence is a session of the streaming engine: the request with
+sequence_start opens one (a fresh state), every request of the sequence runs
+one chunk on it, sequence_end closes it after its chunk. Inputs per the
+model's input type, one chunk per request (no batch dimension):
+
+    INPUT   FP32  [T, features]  float models
+    TOKENS  INT64 [T]            token models    } exactly one of them
+    TEXT    BYTES [1]            token models, one step per character }
+    FORECAST    FP64  [T, k]     when the model forecasts (denormalised)
+    TOP_IDS     INT64 [T, K]     when the model ranks next tokens
+    TOP_PROBS   FP32  [T, K]
+    SURPRISE    FP32  [T]        bits, when the model reports it (NaN = none)
+
+Parameter top_k (default all) limits K, as in the domain API's Predict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+import numpy as np
+
+from seqserve.server.api.kserve.kind_seq2seq import decode_text
+from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
+from seqserve.server.api.kserve.tensors import Tensor
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.errors import InvalidArgumentError
+
+INPUT, TOKENS, TEXT = "INPUT", "TOKENS", "TEXT"
+FORECAST, TOP_IDS, TOP_PROBS, SURPRISE = "FORECAST", "TOP_IDS", "TOP_PROBS", "SURPRISE"
+
+
+class StreamingAdapter:
+    platform = "seqserve_streaming"
+
+    def __init__(self) -> None:
+        # (model, sequence key) -> engine session id. Sessions are per model, so
+        # two models may use the same sequence id without meeting.
+        self._sequences: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def signature(self, info: ModelInfo) -> Signature:
+        config = info.config
+        spec, present = config.input, config.present
+        if spec.type == "float":
+            inputs: tuple[TensorSpec, ...] = (TensorSpec(INPUT, "FP32", (-1, spec.features)),)
+        else:
+            inputs = (
+                TensorSpec(TOKENS, "INT64", (-1,), optional=True),
+                TensorSpec(TEXT, "BYTES", (1,), optional=True),
+            )
+        outputs = []
+        if present.forecast:
+            outputs.append(TensorSpec(FORECAST, "FP64", (-1, -1)))
+        if present.top_ids:
+            outputs += [
+                TensorSpec(TOP_IDS, "INT64", (-1, -1)), TensorSpec(TOP_PROBS, "FP32", (-1, -1)),
+            ]
+        if present.surprise:
+            outputs.append(TensorSpec(SURPRISE, "FP32", (-1,)))
+        return Signature(
+            inputs=inputs, outputs=tuple(outputs), max_batch_size=0, sequence=True,
+            idle_timeout_us=int(config.limits.idle_timeout_seconds * 1_000_000),
+        )
+
+    def _chunk(self, call: InferCall) -> Any:
+        from seqserve.server.engine.sessions.model import ChunkInput
+
+        given = [name for name in (INPUT, TOKENS, TEXT) if name in call.inputs]
+        if len(given) != 1:
+            raise InvalidArgumentError(
+                f"send exactly one input per request (got {given or 'none'})"
+            )
+        tensor = call.inputs[given[0]]
+        if given[0] == INPUT:
+            return ChunkInput(values=tensor.data.astype(np.float64).reshape(-1))
+        if given[0] == TOKENS:
+            return ChunkInput(tokens=tensor.data.astype(np.int64).reshape(-1))
+        texts = decode_text(tensor)
+        if len(texts) != 1:
+            raise InvalidArgumentError(
+                f"input '{TEXT}' carries one chunk of text, got {len(texts)}"
+            )
+        return ChunkInput(text=texts[0])
+
+    def _session(self, handle: Any, call: InferCall) -> str:
+        model = handle.info.name
+        if call.sequence_key is None:
+            raise InvalidArgumentError(
+                f"inference request to model '{model}' must specify a non-zero or non-empty "
+                f"correlation ID"
+            )
+        key = (model, call.sequence_key)
+        with self._lock:
+            known = self._sequences.get(key)
+        if call.sequence_start:
+            if known is not None:  # a restart: Triton drops the old sequence's state
+                self._close(handle, key, known)
+            session = handle.open(None).session_id
+            with self._lock:
+                self._sequences[key] = session
+            return session
+        if known is None:
+            raise InvalidArgumentError(
+                f"inference request for sequence {call.sequence_key} to model '{model}' must "
+                f"specify the START flag on the first request of the sequence"
+            )
+        return known
+
+    def _close(self, handle: Any, key: tuple[str, str], session: str) -> None:
+        with self._lock:
+            if self._sequences.get(key) == session:
+                del self._sequences[key]
+        # Already gone (idle timeout, unload) is fine: nothing left to free.
+        with contextlib.suppress(Exception):
+            handle.close(session, reason="sequence_end")
+
+    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+        chunk = self._chunk(call)
+        top_k = call.params.int("top_k") or 0
+        session = self._session(handle, call)
+        key = (handle.info.name, call.sequence_key or "")
+        try:
+            result = await handle.predict(session, chunk, top_k=top_k)
+        except BaseException:
+            if call.sequence_start or call.sequence_end:
+                self._close(handle, key, session)
+            raise
+        if call.sequence_end:
+            self._close(handle, key, session)
+        outputs = self._outputs(handle.info, result.steps)
+        return InferOutcome(outputs, rows=1)
+
+    @staticmethod
+    def _outputs(info: ModelInfo, steps: list[Any]) -> list[Tensor]:
+        present = info.config.present
+        out: list[Tensor] = []
+        if present.forecast:
+            forecast = np.asarray([s.forecast for s in steps], np.float64)
+            out.append(Tensor(FORECAST, "FP64", forecast))
+        if present.top_ids:
+            width = max((len(s.candidates) for s in steps), default=0)
+            ids = np.full((len(steps), width), -1, dtype=np.int64)
+            probs = np.zeros((len(steps), width), dtype=np.float32)
+            for t, step in enumerate(steps):
+                ids[t, : len(step.candidates)] = [c.id for c in step.candidates]
+                probs[t, : len(step.candidates)] = [c.prob for c in step.candidates]
+            out += [Tensor(TOP_IDS, "INT64", ids), Tensor(TOP_PROBS, "FP32", probs)]
+        if present.surprise:
+            bits = [np.nan if s.surprise_bits is None else s.surprise_bits for s in steps]
+            out.append(Tensor(SURPRISE, "FP32", np.asarray(bits, dtype=np.float32)))
+        return out
+
+    def forget(self, model: str) -> None:
+        with self._lock:
+            for key in [k for k in self._sequences if k[0] == model]:
+                del self._sequences[key]

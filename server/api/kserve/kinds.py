@@ -1,0 +1,90 @@
+"""How each model kind looks over KServe v2: its tensors, and one infer call.
+
+One adapter module per kind (kind_seq2seq.py, kind_tagger.py, ...) and one
+line in ADAPTERS below: the servicer only ever talks to this interface, so
+adding a kind never touches the servicer. Adapters call the same engine
+handle methods the domain API calls; nothing here runs a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from seqserve.server.api.kserve.params import Parameters
+from seqserve.server.api.kserve.tensors import Tensor
+from seqserve.server.engine.handle import ModelInfo
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    datatype: str
+    dims: tuple[int, ...]
+    """Without the batch dimension when the kind batches (max_batch_size > 0); -1 = any."""
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Signature:
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    max_batch_size: int
+    """> 0: the first dimension of every tensor is the batch (at most this); 0: none."""
+    sequence: bool = False
+    """A stateful model: requests carry sequence_id/start/end (Triton sequence batching)."""
+    max_queue_delay_us: int = 0
+    idle_timeout_us: int = 0
+
+    def input(self, name: str) -> TensorSpec | None:
+        return next((spec for spec in self.inputs if spec.name == name), None)
+
+
+@dataclass
+class InferCall:
+    """One validated request as an adapter sees it."""
+
+    inputs: dict[str, Tensor]
+    params: Parameters
+    deadline: float | None
+    sequence_key: str | None = None
+    sequence_start: bool = False
+    sequence_end: bool = False
+
+
+@dataclass
+class InferOutcome:
+    outputs: list[Tensor]
+    rows: int
+    """Batch elements served, for the statistics' inference_count."""
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class KindAdapter(Protocol):
+    platform: str
+    """ModelConfig/ModelMetadata platform, e.g. "seqserve_seq2seq"."""
+
+    def signature(self, info: ModelInfo) -> Signature: ...
+
+    async def infer(self, handle: Any, call: InferCall) -> InferOutcome: ...
+
+    def forget(self, model: str) -> None:
+        """The model was unloaded: drop any per-model state (open sequences)."""
+        ...
+
+
+def _adapters() -> dict[str, Callable[[], KindAdapter]]:
+    # Imported here: kind modules import this one for the shared types.
+    from seqserve.server.api.kserve import kind_seq2seq, kind_streaming, kind_tagger
+
+    return {
+        "seq2seq": kind_seq2seq.Seq2SeqAdapter,
+        "tagger": kind_tagger.TaggerAdapter,
+        "streaming": kind_streaming.StreamingAdapter,
+    }
+
+
+def make_adapters() -> dict[str, KindAdapter]:
+    """One adapter per kind, per servicer (adapters may hold per-server state)."""
+    return {kind: factory() for kind, factory in _adapters().items()}

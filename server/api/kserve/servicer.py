@@ -1,0 +1,218 @@
+"""inference.GRPCInferenceService (KServe v2 / Triton) on the same server and engine.
+
+Thin: each RPC converts, delegates to the same ModelManager handles the domain
+API uses, and converts back; errors go through the one table in api/errors.py.
+The per-kind tensor mapping lives in the kind_*.py adapters (kinds.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from importlib import metadata
+from typing import Any, Protocol
+
+import grpc
+
+from seqserve.protos.inference import grpc_service_pb2 as pb
+from seqserve.protos.inference import grpc_service_pb2_grpc as pb_grpc
+from seqserve.server.api.errors import bind_model, grpc_method
+from seqserve.server.api.kserve import describe
+from seqserve.server.api.kserve.infer import InferMethods
+from seqserve.server.api.kserve.kinds import KindAdapter, make_adapters
+from seqserve.server.api.kserve.stats import Statistics
+from seqserve.server.api.model_lookup import ModelLookup
+from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    SeqServeError,
+    UnavailableError,
+)
+
+SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
+""""inference.GRPCInferenceService", as health checks and reflection name it."""
+
+
+class ModelControl(ModelLookup, Protocol):
+    """The manager calls repository control needs, beyond lookups (ModelManager has them)."""
+
+    def load(self, name: str, version: int | None = None) -> ModelInfo: ...
+
+    def unload(self, name: str) -> None: ...
+
+
+def parse_version(version: str) -> int | None:
+    """KServe versions are strings; "" = the loaded version."""
+    if not version:
+        return None
+    if not version.isdigit() or int(version) == 0:
+        raise InvalidArgumentError(f"model version must be a positive integer, got '{version}'")
+    return int(version)
+
+
+class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
+    def __init__(self, models: ModelLookup) -> None:
+        self._models = models
+        self._adapters: dict[str, KindAdapter] = make_adapters()
+        self.statistics = Statistics()
+
+    # ---- lookups -------------------------------------------------------------
+    def _handle(self, name: str, version: str) -> Any:
+        if not name:
+            raise InvalidArgumentError("model name is required")
+        wanted = parse_version(version)
+        try:
+            handle = self._models.get(name, wanted)
+        except NotFoundError:
+            detail = "" if wanted is None else f" version {wanted}"
+            raise NotFoundError(
+                f"Request for unknown model: '{name}'{detail} is not found"
+            ) from None
+        bind_model(handle.info.name)
+        return handle
+
+    def _adapter(self, info: ModelInfo) -> KindAdapter:
+        adapter = self._adapters.get(info.kind)
+        if adapter is None:
+            raise UnavailableError(
+                f"model '{info.name}' is a {info.kind} model, which the KServe v2 API "
+                f"does not serve yet (use the seqserve.v1 API)"
+            )
+        return adapter
+
+    def resolve(self, name: str, version: str) -> tuple[Any, KindAdapter]:
+        handle = self._handle(name, version)
+        return handle, self._adapter(handle.info)
+
+    # ---- server --------------------------------------------------------------
+    @grpc_method
+    async def ServerLive(
+        self, request: pb.ServerLiveRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerLiveResponse:
+        return pb.ServerLiveResponse(live=True)
+
+    @grpc_method
+    async def ServerReady(
+        self, request: pb.ServerReadyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerReadyResponse:
+        # The server binds its port only after load_all(): answering at all means ready.
+        return pb.ServerReadyResponse(ready=True)
+
+    @grpc_method
+    async def ServerMetadata(
+        self, request: pb.ServerMetadataRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerMetadataResponse:
+        extensions = ["model_configuration", "model_repository", "statistics", "parameters"]
+        if "streaming" in self._adapters:
+            extensions.append("sequence")
+        return pb.ServerMetadataResponse(
+            name="seqserve", version=metadata.version("seqserve"), extensions=extensions
+        )
+
+    # ---- models --------------------------------------------------------------
+    @grpc_method
+    async def ModelReady(
+        self, request: pb.ModelReadyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelReadyResponse:
+        try:
+            handle = self._handle(request.name, request.version)
+        except (NotFoundError, UnavailableError):
+            return pb.ModelReadyResponse(ready=False)
+        return pb.ModelReadyResponse(ready=handle.info.state == "READY")
+
+    @grpc_method
+    async def ModelMetadata(
+        self, request: pb.ModelMetadataRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelMetadataResponse:
+        handle, adapter = self.resolve(request.name, request.version)
+        info = handle.info
+        return describe.model_metadata(info, adapter.signature(info), adapter.platform)
+
+    @grpc_method
+    async def ModelConfig(
+        self, request: pb.ModelConfigRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelConfigResponse:
+        handle, adapter = self.resolve(request.name, request.version)
+        info = handle.info
+        config = describe.model_config(info, adapter.signature(info), adapter.platform)
+        return pb.ModelConfigResponse(config=config)
+
+    @grpc_method
+    async def ModelStatistics(
+        self, request: pb.ModelStatisticsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelStatisticsResponse:
+        if request.name:
+            infos = [self._handle(request.name, request.version).info]
+        else:
+            infos = [i for i in self._models.list_models() if i.state == "READY"]
+        return pb.ModelStatisticsResponse(
+            model_stats=[
+                describe.model_statistics(i, self.statistics.get(i.name, i.version))
+                for i in infos
+            ]
+        )
+
+    # ---- repository ----------------------------------------------------------
+    def _control(self) -> ModelControl:
+        if not (hasattr(self._models, "load") and hasattr(self._models, "unload")):
+            raise UnavailableError("this server does not support repository control")
+        return self._models  # type: ignore[return-value]
+
+    @grpc_method
+    async def RepositoryIndex(
+        self, request: pb.RepositoryIndexRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RepositoryIndexResponse:
+        index = pb.RepositoryIndexResponse.ModelIndex
+        loaded = {info.name: info for info in self._models.list_models()}
+        repository = getattr(self._models, "repository", None)
+        names = sorted(set(loaded) | set(repository.model_names() if repository else []))
+        models = []
+        for name in names:
+            info = loaded.get(name)
+            if info is not None:
+                models.append(index(name=name, version=str(info.version), state=info.state))
+            elif not request.ready:
+                models.append(index(name=name, state="UNAVAILABLE", reason="unloaded"))
+        if request.ready:
+            models = [m for m in models if m.state == "READY"]
+        return pb.RepositoryIndexResponse(models=models)
+
+    @grpc_method
+    async def RepositoryModelLoad(
+        self, request: pb.RepositoryModelLoadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RepositoryModelLoadResponse:
+        control = self._control()
+        if not request.model_name:
+            raise InvalidArgumentError("model_name is required")
+        # Loading reads files and builds ONNX Runtime sessions: never on the event loop.
+        try:
+            await asyncio.to_thread(control.load, request.model_name)
+        except SeqServeError:
+            raise
+        except (FileNotFoundError, KeyError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"failed to load '{request.model_name}': {exc}"
+            ) from exc
+        self._forget(request.model_name)  # a reload starts with no open sequences
+        return pb.RepositoryModelLoadResponse()
+
+    @grpc_method
+    async def RepositoryModelUnload(
+        self, request: pb.RepositoryModelUnloadRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RepositoryModelUnloadResponse:
+        control = self._control()
+        if not request.model_name:
+            raise InvalidArgumentError("model_name is required")
+        await asyncio.to_thread(control.unload, request.model_name)
+        self._forget(request.model_name)
+        return pb.RepositoryModelUnloadResponse()
+
+    def _forget(self, name: str) -> None:
+        for adapter in self._adapters.values():
+            adapter.forget(name)
+
+
+def add_kserve_servicer(server: grpc.aio.Server, models: ModelLookup) -> KServeServicer:
+    servicer = KServeServicer(models)
+    pb_grpc.add_GRPCInferenceServiceServicer_to_server(servicer, server)
+    return servicer

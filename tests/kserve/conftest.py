@@ -1,0 +1,65 @@
+"""KServe v2 fixtures: one server holding a model of every kind the API maps
+(two translators, a tagger, a streaming forecaster), called with the real,
+unmodified tritonclient.
+
+The translator comes from the suite's session fixture; the tagger and the
+forecaster reuse the training fixtures of their own test packages (small
+runs, seconds) and are exported here under the names these tests use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration_tag.conftest import tagger_run  # noqa: F401 - a fixture, used by name
+from tests.sessions.conftest import co2_run  # noqa: F401 - a fixture, used by name
+from tests.support.server_process import ServerProcess, running_server
+
+_CACHE = os.environ.get("SEQSERVE_TEST_CACHE")
+
+TRANSLATOR, SECOND_TRANSLATOR, TAGGER, FORECASTER = "numbers", "numbers-b", "pos", "co2"
+
+
+@pytest.fixture(scope="session")
+def kserve_repository(
+    numbers_repository: Path, tagger_run: Path, co2_run: Path,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    from seqserve.export.streaming import export_streaming_run
+    from seqserve.export.tagger_export import export_tagger
+
+    root = Path(_CACHE) / "kserve-repo" if _CACHE else tmp_path_factory.mktemp("kserve-repo")
+    root.mkdir(parents=True, exist_ok=True)
+    # Two names for one exported translator: the second one is loaded and
+    # unloaded while the first keeps serving.
+    for name in (TRANSLATOR, SECOND_TRANSLATOR):
+        if not (root / name).exists():
+            (root / name).symlink_to(numbers_repository / TRANSLATOR, target_is_directory=True)
+    if not (root / TAGGER / "1").exists():
+        export_tagger(tagger_run, root, TAGGER, 1, config_overrides={
+            "limits": {"max_sentences": 16, "max_tokens": 40, "max_top_k": 3},
+        })
+    if not (root / FORECASTER / "1").exists():
+        export_streaming_run(co2_run, root, FORECASTER, 1, config_overrides={
+            "limits": {"max_chunk_steps": 32, "max_sessions": 64},
+        })
+    return root
+
+
+@pytest.fixture(scope="session")
+def kserve_server(kserve_repository: Path) -> Iterator[ServerProcess]:
+    with running_server(kserve_repository) as process:
+        yield process
+
+
+@pytest.fixture()
+def triton(kserve_server: ServerProcess) -> Iterator[object]:
+    import tritonclient.grpc as grpcclient
+
+    client = grpcclient.InferenceServerClient(kserve_server.address)
+    yield client
+    client.close()

@@ -41,6 +41,11 @@ def _state_specs(model: torch.nn.Module) -> list[dict[str, Any]]:
     if isinstance(model, CharLM):
         pairs.append({"input": "logp", "output": "logp_out", "shape": [model.vocab],
                       "batch_axis": 0, "init": float(-np.log(model.vocab))})
+    else:
+        pairs += [
+            {"input": "prev", "output": "prev_out", "shape": [model.features], "batch_axis": 0},
+            {"input": "seen", "output": "seen_out", "shape": [1], "batch_axis": 0},
+        ]
     return pairs
 
 
@@ -76,8 +81,11 @@ def _example(model: torch.nn.Module, batch: int, steps: int, rng: np.random.Gene
     state = [s.clone() for s in model.init_state(batch)]
     for s in state[:2]:
         s.normal_(0, 0.5)
-    if len(state) == 3:  # logp: a real distribution, not noise
+    if isinstance(model, CharLM):  # logp: a real distribution, not noise
         state[2] = torch.log_softmax(torch.randn(batch, model.vocab), dim=-1)
+    else:  # prev: any value; seen: rows mid-stream (1) and fresh ones (0)
+        state[2].normal_(0, 1)
+        state[3] = torch.from_numpy((np.arange(batch) % 2).astype(np.float32)).view(-1, 1)
     return inputs, torch.from_numpy(lengths), state
 
 
@@ -175,9 +183,9 @@ def export_streaming_run(
     return final
 
 
-def _arch(model: torch.nn.Module) -> dict[str, int]:
-    keys = ("vocab", "hidden", "layers", "top_k", "horizon", "features")
-    return {k: int(getattr(model, k)) for k in keys if hasattr(model, k)}
+def _arch(model: torch.nn.Module) -> dict[str, float]:
+    keys = ("vocab", "hidden", "layers", "top_k", "horizon", "features", "diff_scale")
+    return {k: getattr(model, k) for k in keys if hasattr(model, k)}
 
 
 def is_streaming_run(run_dir: Path) -> bool:

@@ -83,35 +83,45 @@ class CharLM(nn.Module):
 class Forecaster(nn.Module):
     """LSTM forecaster in normalised units: per step, the next `horizon` values.
 
-    The head predicts changes from the current value (x_t + delta), so a level the
-    training data never reached (co2 keeps rising) is not an extrapolation for it.
+    The LSTM reads week-to-week changes, not levels, and the head predicts changes
+    from the current value (x_t + delta): a level the training data never reached
+    (co2 keeps rising) is then no extrapolation at all. The previous input is part
+    of the state (`prev`, and `seen` = 0 before the first step), so the change is
+    exact across chunk boundaries.
     """
 
-    STATES = ("h", "c")
+    STATES = ("h", "c", "prev", "seen")
     OUTPUTS = ("forecast",)
 
-    def __init__(self, hidden: int, layers: int, horizon: int, features: int = 1) -> None:
+    def __init__(
+        self, hidden: int, layers: int, horizon: int, features: int = 1, diff_scale: float = 10.0
+    ) -> None:
         super().__init__()
         self.hidden, self.layers, self.horizon = hidden, layers, horizon
         self.features = features
         """Inputs per step; the forecast is of the first (the others are covariates)."""
+        self.diff_scale = diff_scale
+        """Changes are small in normalised units (co2: ~0.05 per week); scale them up."""
         self.lstm = nn.LSTM(features, hidden, layers, batch_first=True)
         self.head = nn.Linear(hidden, horizon)
 
     def init_state(self, batch: int) -> tuple[torch.Tensor, ...]:
         zeros = torch.zeros(self.layers, batch, self.hidden)
-        return zeros, zeros.clone()
+        return zeros, zeros.clone(), torch.zeros(batch, self.features), torch.zeros(batch, 1)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
-        """Training: forecasts [B,T,horizon] for x [B,T,features] from the zero state."""
-        y, _ = self.lstm(x)
-        return x[..., :1] + self.head(y)
+        """Training: forecasts [B,T,horizon] for x [B,T,features] from the initial state."""
+        lengths = torch.full((x.shape[0],), x.shape[1], dtype=torch.int64)
+        return self.step(x, lengths, *self.init_state(x.shape[0]))[0]
 
     def step(
-        self, x: torch.Tensor, lengths: torch.Tensor, h: torch.Tensor, c: torch.Tensor
+        self, x: torch.Tensor, lengths: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
+        prev: torch.Tensor, seen: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
-        y, h_n, c_n = run_lstm(self.lstm, x, lengths, h, c)
-        return x[..., :1] + self.head(y), h_n, c_n
+        first = (x[:, :1] - prev.unsqueeze(1)) * seen.unsqueeze(1)
+        change = torch.cat([first, x[:, 1:] - x[:, :-1]], dim=1)
+        y, h_n, c_n = run_lstm(self.lstm, change * self.diff_scale, lengths, h, c)
+        return x[..., :1] + self.head(y), h_n, c_n, last_valid(x, lengths), torch.ones_like(seen)
 
     def forward(self, *args: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return self.step(*args)

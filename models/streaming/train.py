@@ -140,7 +140,7 @@ def train_co2(cfg: StreamTrainConfig) -> dict[str, Any]:
 
     steps, loss = _loop(model, loss_of, cfg)
     quality = co2_quality(model, series, norm, split, mean, std)
-    arch = {"hidden": hidden, "layers": cfg.layers, "horizon": cfg.horizon}
+    arch = {"hidden": hidden, "layers": cfg.layers, "horizon": cfg.horizon, "diff_scale": 10.0}
     metrics = {"steps": steps, "train_mse_norm": loss, **quality}
     return {"arch": arch, "normalization": {"mean": [mean], "std": [std]},
             "metrics": metrics, "model": model,

@@ -131,3 +131,39 @@ def test_idle_eviction_frees_the_slot_and_keeps_a_snapshot(streaming_repository)
         assert info.resumed and info.position == 3
     finally:
         model.stop()
+
+
+def test_close_during_a_snapshot_write_does_not_resurrect_the_session(streaming_repository):
+    import threading
+
+    class BlockingStore(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__(max_entries=100)
+            self.entered, self.release = threading.Event(), threading.Event()
+
+        def save_many(self, snapshots):
+            self.entered.set()
+            self.release.wait(5)
+            super().save_many(snapshots)
+
+    model = _model(streaming_repository)
+    store = BlockingStore()
+    model.scheduler.store = store
+
+    async def go():
+        model.open("r")
+        pending = asyncio.ensure_future(model.predict("r", ChunkInput(values=[315.0])))
+        await asyncio.to_thread(store.entered.wait, 5)
+        closer = threading.Thread(target=model.close, args=("r",))
+        closer.start()  # blocks until the tick's write is done, then deletes
+        await asyncio.sleep(0.1)
+        store.release.set()
+        await asyncio.to_thread(closer.join, 5)
+        await asyncio.gather(pending, return_exceptions=True)
+
+    try:
+        asyncio.run(go())
+        assert store.load("co2", "r") is None
+        assert model.open("r").position == 0 and not model.open("r").resumed
+    finally:
+        model.stop()

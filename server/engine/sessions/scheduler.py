@@ -70,6 +70,10 @@ class SessionScheduler:
         self._stopping = False
         self._queued = 0
         self._next_idle_scan = 0.0
+        # Orders a tick's snapshot write against CloseSession's delete: without it a
+        # snapshot of a session closed mid-run could land after the delete and
+        # bring the closed session back on its next open.
+        self._store_lock = threading.Lock()
         """Chunks pending over all sessions (bounded by batching.max_queue)."""
         self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
         self.ticks = 0
@@ -148,7 +152,8 @@ class SessionScheduler:
             session = self._live(session_id)
             position = session.position
             self._end(session, reason, NotFoundError(f"session '{session_id}' was closed"))
-        self.store.delete(self.model, session_id)
+        with self._store_lock:
+            self.store.delete(self.model, session_id)
         return position
 
     def detach(self, session_id: str) -> None:
@@ -245,9 +250,11 @@ class SessionScheduler:
             Snapshot(self.model, s.id, self.version, s.position, self.pool.dump(s.slot))
             for s in idle if s.position != s.snapshot_position
         ]
+        # Written before the ids are freed (and under the table lock): a client
+        # reopening an evicted id at once must find this snapshot, not an older one.
+        self._save(snapshots)
         for session in idle:
             self._end(session, "idle", NotFoundError(f"session '{session.id}' expired"))
-        self._save(snapshots)
 
     def _run(self, batch: list[tuple[Session, Chunk]]) -> None:
         started = time.perf_counter()
@@ -259,7 +266,7 @@ class SessionScheduler:
         metrics.SESSION_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
         metrics.SESSION_TICK_ROWS.labels(self.model).observe(len(batch))
         self.ticks += 1
-        snapshots, results = [], []
+        snapshots, snapshotted, results = [], [], []
         policy = self.config.sessions
         for row, (session, chunk) in enumerate(batch):
             first = session.position
@@ -273,10 +280,11 @@ class SessionScheduler:
             if due:
                 snapshots.append(Snapshot(self.model, session.id, self.version,
                                           session.position, self.pool.dump(session.slot)))
+                snapshotted.append(session)
                 session.snapshot_position = session.position
         # Snapshots are committed before results go out: a client that saw the
         # output of position p can rely on a snapshot at >= p surviving a crash.
-        self._save(snapshots)
+        self._save(snapshots, snapshotted)
         with self._cond:
             now = time.monotonic()
             for session, _ in batch:
@@ -288,11 +296,17 @@ class SessionScheduler:
                 self._cond.notify()
         deliver(results)
 
-    def _save(self, snapshots: list[Snapshot]) -> None:
+    def _save(self, snapshots: list[Snapshot], sessions: list[Session] | None = None) -> None:
+        """Write one batch; with `sessions` (parallel to snapshots), skip closed ones."""
         if not snapshots:
             return
         started = time.perf_counter()
-        self.store.save_many(snapshots)
+        with self._store_lock:
+            if sessions is not None:
+                snapshots = [
+                    snap for snap, s in zip(snapshots, sessions, strict=True) if not s.closed
+                ]
+            self.store.save_many(snapshots)
         metrics.SNAPSHOT_SECONDS.labels(self.model).observe(time.perf_counter() - started)
 
     def _drain(self) -> None:

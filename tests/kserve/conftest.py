@@ -1,10 +1,11 @@
 """KServe v2 fixtures: one server holding a model of every kind the API maps
-(two translators, a tagger, a streaming forecaster), called with the real,
+(two translators, a tagger, a captioner, a streaming forecaster), called with the real,
 unmodified tritonclient.
 
-The translator comes from the suite's session fixture; the tagger and the
-forecaster reuse the training fixtures of their own test packages (small
-runs, seconds) and are exported here under the names these tests use.
+The translator comes from the suite's session fixture; the captioner is a
+seconds-long run of its own; the tagger and the forecaster reuse the training
+fixtures of their own test packages (small runs) and are exported here under
+the names these tests use.
 """
 
 from __future__ import annotations
@@ -22,13 +23,30 @@ from tests.support.server_process import ServerProcess, running_server
 _CACHE = os.environ.get("SEQSERVE_TEST_CACHE")
 
 TRANSLATOR, SECOND_TRANSLATOR, TAGGER, FORECASTER = "numbers", "numbers-b", "pos", "co2"
+CAPTIONER = "scenes"
+
+
+@pytest.fixture(scope="session")
+def tiny_captioner_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A captioner trained for seconds: these tests compare APIs, not caption quality."""
+    from seqserve.models.train_captioner import CaptionerTrainConfig, train_captioner
+
+    out = Path(_CACHE) / "kserve-captioner-run" if _CACHE else tmp_path_factory.mktemp("capt")
+    if not (out / "DONE").exists():
+        train_captioner(CaptionerTrainConfig(
+            out=out, train_scenes=200, test_scenes=8, epochs=1, max_minutes=0.1,
+            memory_dim=16, hidden=32,
+        ))
+        (out / "DONE").write_text("ok")
+    return out
 
 
 @pytest.fixture(scope="session")
 def kserve_repository(
     numbers_repository: Path, tagger_run: Path, co2_run: Path,  # noqa: F811
-    tmp_path_factory: pytest.TempPathFactory,
+    tiny_captioner_run: Path, tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
+    from seqserve.export.captioner_export import export_captioner
     from seqserve.export.streaming import export_streaming_run
     from seqserve.export.tagger_export import export_tagger
 
@@ -47,6 +65,9 @@ def kserve_repository(
         export_streaming_run(co2_run, root, FORECASTER, 1, config_overrides={
             "limits": {"max_chunk_steps": 32, "max_sessions": 64},
         })
+    if not (root / CAPTIONER / "1").exists():
+        export_captioner(tiny_captioner_run, root, CAPTIONER, 1, quality_scenes=4,
+                         config_overrides={"limits": {"max_images": 4}})
     return root
 
 

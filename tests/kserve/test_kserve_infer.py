@@ -11,7 +11,7 @@ import tritonclient.grpc as grpcclient
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
-from tests.kserve.conftest import FORECASTER, TAGGER, TRANSLATOR
+from tests.kserve.conftest import CAPTIONER, FORECASTER, TAGGER, TRANSLATOR
 from tests.kserve.kserve_helpers import bytes_request, decoded, raw_stub, text_input
 
 SENTENCES = ["twenty one", "three hundred and five", "nine"]
@@ -172,3 +172,41 @@ def test_stream_reports_a_bad_request_and_keeps_going(triton) -> None:
     results = [r for r, e in outcomes if e is None]
     assert len(errors) == 1 and "unexpected inference input 'WRONG'" in errors[0].message()
     assert len(results) == 1 and results[0].get_response().id == "good"
+
+
+def _png(seed: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 255, size=(48, 48, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_caption_images_and_pixels_equal_the_domain_api(triton, kserve_server) -> None:
+    images = [_png(1), _png(2)]
+    data = np.array([[image] for image in images], dtype=object)
+    by_image = grpcclient.InferInput("IMAGE", list(data.shape), "BYTES")
+    by_image.set_data_from_numpy(data)
+    result = triton.infer(CAPTIONER, [by_image], parameters={"beam_size": 2, "n_best": 2})
+    pixels = np.random.default_rng(5).normal(0, 0.5, size=(1, 3, 48, 48)).astype(np.float32)
+    by_pixels = grpcclient.InferInput("PIXELS", list(pixels.shape), "FP32")
+    by_pixels.set_data_from_numpy(pixels)
+    tensor_result = triton.infer(CAPTIONER, [by_pixels])
+    channel, stub = _domain(kserve_server.address)
+    with channel:
+        reply = stub.Caption(pb.CaptionRequest(
+            model=CAPTIONER, images=[pb.CaptionImage(encoded=image) for image in images],
+            options=pb.DecodingOptions(beam_size=2, n_best=2),
+        ))
+        tensor_reply = stub.Caption(pb.CaptionRequest(model=CAPTIONER, images=[pb.CaptionImage(
+            tensor=pb.ImageTensor(shape=[3, 48, 48], dtype="float32", data=pixels[0].tobytes()),
+        )]))
+    assert decoded(result.as_numpy("CAPTIONS")) == [
+        [h.text for h in c.hypotheses] for c in reply.captions
+    ]
+    assert decoded(tensor_result.as_numpy("CAPTIONS"))[0][0] == (
+        tensor_reply.captions[0].hypotheses[0].text
+    )

@@ -9,7 +9,7 @@ import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from tritonclient.grpc import model_config_pb2
 
-from tests.kserve.conftest import FORECASTER, SECOND_TRANSLATOR, TAGGER, TRANSLATOR
+from tests.kserve.conftest import CAPTIONER, FORECASTER, SECOND_TRANSLATOR, TAGGER, TRANSLATOR
 from tests.kserve.kserve_helpers import decoded, expect_error, text_input
 
 
@@ -76,7 +76,7 @@ def test_statistics_are_consistent(triton) -> None:
     assert infer.compute_infer.ns > 0 and stats.inference_count >= 2
     assert stats.last_inference > 0
     every = triton.get_inference_statistics()
-    assert {s.name for s in every.model_stats} >= {TRANSLATOR, TAGGER, FORECASTER}
+    assert {s.name for s in every.model_stats} >= {TRANSLATOR, TAGGER, FORECASTER, CAPTIONER}
 
 
 def test_repository_index(triton) -> None:
@@ -153,3 +153,11 @@ def test_health_reports_the_kserve_service(kserve_server, service: str) -> None:
             health_pb2.HealthCheckRequest(service=service), timeout=5
         )
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_captioner_metadata(triton) -> None:
+    meta = triton.get_model_metadata(CAPTIONER)
+    assert meta.platform == "seqserve_captioner"
+    shapes = {t.name: (t.datatype, list(t.shape)) for t in meta.inputs}
+    assert shapes == {"IMAGE": ("BYTES", [-1, 1]), "PIXELS": ("FP32", [-1, 3, 48, 48])}
+    assert triton.get_model_config(CAPTIONER).config.max_batch_size == 4

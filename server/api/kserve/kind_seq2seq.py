@@ -18,6 +18,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor, bytes_tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
+from seqserve.server.engine.results import SentenceResult
 from seqserve.server.errors import InvalidArgumentError
 
 TEXT, HYPOTHESES, SCORES = "TEXT", "HYPOTHESES", "SCORES"
@@ -48,6 +49,17 @@ def options_from_parameters(call: InferCall) -> DecodingOptions:
     )
 
 
+def nbest_outputs(name: str, results: list[SentenceResult], width: int) -> list[Tensor]:
+    """`name` BYTES [B, width] texts and SCORES FP32 [B, width]; "" / NaN pad short lists."""
+    texts = [[h.text for h in r.hypotheses[:width]] for r in results]
+    scores = np.full((len(results), width), np.nan, dtype=np.float32)
+    for row, result in enumerate(results):
+        for col, hyp in enumerate(result.hypotheses[:width]):
+            scores[row, col] = hyp.score
+    padded = [row + [""] * (width - len(row)) for row in texts]
+    return [bytes_tensor(name, padded), Tensor(SCORES, "FP32", scores)]
+
+
 class Seq2SeqAdapter:
     platform = "seqserve_seq2seq"
 
@@ -65,14 +77,7 @@ class Seq2SeqAdapter:
         config = handle.info.config
         resolved = options.resolve(config.decoding, config.limits)  # INVALID_ARGUMENT early
         results = await handle.translate(sentences, options, deadline=call.deadline)
-        texts = [[h.text for h in r.hypotheses] for r in results]
-        width = resolved.n_best
-        scores = np.full((len(results), width), np.nan, dtype=np.float32)
-        for row, result in enumerate(results):
-            for col, hyp in enumerate(result.hypotheses[:width]):
-                scores[row, col] = hyp.score
-        hypotheses = bytes_tensor(HYPOTHESES, [row + [""] * (width - len(row)) for row in texts])
-        return InferOutcome([hypotheses, Tensor(SCORES, "FP32", scores)], rows=len(sentences))
+        return InferOutcome(nbest_outputs(HYPOTHESES, results, resolved.n_best), len(sentences))
 
     def forget(self, model: str) -> None:
         return None

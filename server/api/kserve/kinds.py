@@ -76,11 +76,17 @@ class KindAdapter(Protocol):
 
 def _adapters() -> dict[str, Callable[[], KindAdapter]]:
     # Imported here: kind modules import this one for the shared types.
-    from seqserve.server.api.kserve import kind_seq2seq, kind_streaming, kind_tagger
+    from seqserve.server.api.kserve import (
+        kind_captioner,
+        kind_seq2seq,
+        kind_streaming,
+        kind_tagger,
+    )
 
     return {
         "seq2seq": kind_seq2seq.Seq2SeqAdapter,
         "tagger": kind_tagger.TaggerAdapter,
+        "captioner": kind_captioner.CaptionerAdapter,
         "streaming": kind_streaming.StreamingAdapter,
     }
 

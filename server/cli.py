@@ -2,6 +2,7 @@
 
     seqserve serve --model-repository DIR [--host H --port P --metrics-port M --policy ...]
     seqserve client translate --target HOST:PORT --model NAME [--beam-size N ...] "text" ...
+    seqserve client tag|caption|stream ...   (see server/api/client_commands.py)
     seqserve train ...   /   seqserve export ...   (need the `train` extra: torch)
 
 Nothing is parsed or imported heavily at import time: the parser is built in
@@ -92,6 +93,10 @@ def _add_client(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
     p.set_defaults(handler=_cmd_client_translate)
+    from seqserve.server.api.client_commands import COMMANDS
+
+    for name, help_text in COMMANDS.items():  # dispatched in main(), listed for --help
+        calls.add_parser(name, help=help_text, add_help=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in _DELEGATED:
         return _delegate(argv[0], argv[1:])
+    if len(argv) > 1 and argv[0] == "client" and argv[1] in ("tag", "caption", "stream"):
+        from seqserve.server.api.client_commands import run
+
+        return run(argv[1], argv[2:])
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)

@@ -14,6 +14,11 @@ from tests.support.server_process import ServerProcess
 # min_length keeps EOS out, so these sentences decode for exactly LONG steps:
 # long enough for a deadline or a cancel to land mid-decode.
 LONG = 250
+# The deadline of a doomed request: far below LONG steps' decode time (about
+# 150 ms for a few sentences on an idle 2-core machine, measured; 0.2-0.3 s
+# deadlines made these tests pass only when the machine was busy), far above
+# the few milliseconds a request needs to reach the engine's queue.
+DOOMED_TIMEOUT = 0.05
 
 
 def wait_until(predicate, timeout: float = 10.0) -> bool:
@@ -36,7 +41,7 @@ def test_deadline_exceeded_removes_the_rows(server: ServerProcess) -> None:
         with pytest.raises(grpc.RpcError) as raised:
             client.Translate(
                 request(["one", "two", "three"], beam_size=4, min_length=LONG, max_length=LONG),
-                timeout=0.3,
+                timeout=DOOMED_TIMEOUT,
             )
         assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
         assert wait_until(lambda: live_sentences(server) == 0)
@@ -79,7 +84,7 @@ def test_aborted_requests_never_fail_their_batch_mates(server: ServerProcess) ->
         def doomed() -> None:
             try:
                 client.Translate(request(["one", "two"], beam_size=4, min_length=LONG,
-                                         max_length=LONG), timeout=0.2)
+                                         max_length=LONG), timeout=DOOMED_TIMEOUT)
             except grpc.RpcError as exc:
                 outcomes["doomed"] = exc.code()
 

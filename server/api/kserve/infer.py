@@ -95,18 +95,26 @@ class InferMethods:
             await done.put(await self._stream_one(request, deadline))
 
         async def read() -> None:
-            async for request in requests:
-                key = _sequence_key(request)
-                task = asyncio.ensure_future(
-                    run(request, last_of_sequence.get(key) if key else None)
-                )
-                running.add(task)
-                task.add_done_callback(running.discard)
-                if key:
-                    last_of_sequence[key] = task
-            if running:
-                await asyncio.wait(set(running))
-            await done.put(None)
+            try:
+                async for request in requests:
+                    key = _sequence_key(request)
+                    task = asyncio.ensure_future(
+                        run(request, last_of_sequence.get(key) if key else None)
+                    )
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                    if key:
+                        last_of_sequence[key] = task
+                        # A long-lived stream of many sequences keeps only live links.
+                        task.add_done_callback(
+                            lambda t, k=key: last_of_sequence.pop(k, None)
+                            if last_of_sequence.get(k) is t else None
+                        )
+                if running:
+                    await asyncio.wait(set(running))
+            finally:
+                # Also when reading fails: the loop below must end, then re-raise it.
+                done.put_nowait(None)
 
         reader = asyncio.ensure_future(read())
         try:

@@ -20,8 +20,8 @@ from typing import Protocol
 
 import grpc
 
-from seqserve.protos.inference.pool import POOL as KSERVE_POOL
 from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
+from seqserve.server.api.kserve.servicer import DESCRIPTOR_POOL as KSERVE_POOL
 from seqserve.server.api.kserve.servicer import SERVICE_NAME as KSERVE_SERVICE_NAME
 from seqserve.server.api.kserve.servicer import add_kserve_servicer
 from seqserve.server.api.metrics_http import start_metrics_http

@@ -15,6 +15,7 @@ import grpc
 
 from seqserve.protos.inference import grpc_service_pb2 as pb
 from seqserve.protos.inference import grpc_service_pb2_grpc as pb_grpc
+from seqserve.protos.inference.pool import POOL
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.kserve import describe
 from seqserve.server.api.kserve.infer import InferMethods
@@ -31,6 +32,8 @@ from seqserve.server.errors import (
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 """"inference.GRPCInferenceService", as health checks and reflection name it."""
+DESCRIPTOR_POOL = POOL
+"""The pool these messages live in (not protobuf's default one): reflection needs it."""
 
 
 class ModelControl(ModelLookup, Protocol):

@@ -37,13 +37,29 @@ echo "== TranslateStream (partial hypotheses on stderr, final on stdout) =="
 seqserve client translate --target "$TARGET" --model en-fr --beam-size 4 --stream \
   "To insert a new sheet, right-click a sheet tab."
 echo
+echo "== Tag (BiLSTM part-of-speech tagger, Turkish UD treebank) =="
+seqserve client tag --target "$TARGET" --model tagger --top-k 2 \
+  "Bu kitap çok güzel ." "Ankara Türkiye'nin başkentidir ."
+echo
+echo "== Caption (CNN+LSTM captioner, beam 5, on held-out rendered scenes) =="
+SCENES=$(mktemp -d -t seqserve-scenes.XXXXXX)
+python3 -m seqserve.models.data.scenes --out "$SCENES" --count 2 | sed 's/^/reference: /'
+seqserve client caption --target "$TARGET" --model captioner --beam-size 5 --n-best 2 \
+  "$SCENES"/scene0.png "$SCENES"/scene1.png
+echo
+echo "== Streaming session: character LSTM, three chunks of typing =="
+printf 'Click\n the \nOK butt\n' | seqserve client stream --target "$TARGET" --model charlm --text --top-k 3 -
+echo
+echo "== Streaming session: CO2 forecaster, weekly readings in two chunks =="
+printf '315.7 317.5 317.6\n318.1 318.4\n' | seqserve client stream --target "$TARGET" --model co2 -
+echo
 echo "== Metrics (http://$HOST:$METRICS_PORT/metrics) =="
 python3 - "$HOST" "$METRICS_PORT" <<'PY'
 import sys, urllib.request
 text = urllib.request.urlopen(f"http://{sys.argv[1]}:{sys.argv[2]}/metrics", timeout=5).read().decode()
 for line in text.splitlines():
     if line.startswith(("seqserve_requests_total", "seqserve_decode_step_seconds_count",
-                        "seqserve_decode_batch_rows_sum")):
+                        "seqserve_decode_batch_rows_sum", "seqserve_live_sessions")):
         print(line)
 PY
 

@@ -71,7 +71,7 @@ class DynamicBatcher:
     def __init__(
         self, name: str, run_batch: RunBatch, *, max_batch_size: int,
         max_queue_delay_s: float, max_queue: int,
-        policy: Literal["dynamic", "sequential"] = "dynamic",
+        policy: Literal["dynamic", "sequential"] = "dynamic", adaptive_delay: bool = True,
     ) -> None:
         self.name = name
         self.run_batch = run_batch
@@ -79,6 +79,7 @@ class DynamicBatcher:
         self.max_delay = max_queue_delay_s
         self.max_queue = max_queue
         self.policy = policy
+        self.adaptive_delay = adaptive_delay
         self._queue: list[_Item] = []
         self._cond = threading.Condition()
         self._stopping = False
@@ -152,6 +153,8 @@ class DynamicBatcher:
         request waits now. Waiting for batch-mates then only adds latency (a
         lone client would pay max_queue_delay on every call); under load the
         last batch held several requests and the delay applies again."""
+        if not self.adaptive_delay:
+            return False
         owner = self._queue[0].request
         return self._last_batch_requests <= 1 and all(i.request is owner for i in self._queue)
 

@@ -56,6 +56,7 @@ class TaggerModel:
             version.name, self._run_batch, max_batch_size=batching.max_batch_size,
             max_queue_delay_s=batching.max_queue_delay_ms / 1000.0,
             max_queue=batching.max_queue, policy=batching.policy,
+            adaptive_delay=batching.adaptive_delay,
         )
         self.info = ModelInfo(
             name=version.name, version=version.version, kind=config.kind, config=config,

@@ -56,6 +56,10 @@ class DynamicBatching(StrictModel):
     """How long the oldest waiting sentence may wait for batch-mates."""
     max_queue: int = Field(2048, ge=1)
     """Sentences waiting; beyond it RESOURCE_EXHAUSTED at once."""
+    adaptive_delay: bool = True
+    """Skip the queue delay while there is no sign of concurrent load (the last
+    batch served one request), so a lone client never pays it; False waits
+    max_queue_delay_ms for every batch that is not full (Triton's rule)."""
 
 
 class TaggerConfig(StrictModel):

@@ -22,7 +22,7 @@ def tagger_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = Path(_CACHE) / "tagger-run" if _CACHE else tmp_path_factory.mktemp("tagger-run")
     if not (out / "DONE").exists():
-        train_tagger(TaggerTrainConfig(out=out, epochs=2, max_minutes=1.5))
+        train_tagger(TaggerTrainConfig(out=out, epochs=2, max_minutes=5.0))
         (out / "DONE").write_text("ok")
     return out
 
@@ -39,7 +39,8 @@ def tagger_repository(tagger_run: Path, tmp_path_factory: pytest.TempPathFactory
     if not (repository / "pos-tiny-queue" / "1").exists():
         export_tagger(tagger_run, repository, "pos-tiny-queue", 1, config_overrides={
             "limits": LIMITS,
-            "batching": {"max_batch_size": 64, "max_queue_delay_ms": 800.0, "max_queue": 4},
+            "batching": {"max_batch_size": 64, "max_queue_delay_ms": 800.0, "max_queue": 4,
+                         "adaptive_delay": False},
         })
     return repository
 

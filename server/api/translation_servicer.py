@@ -14,6 +14,7 @@ from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.engine.handle import TranslatorHandle
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate
+from seqserve.server.errors import InvalidArgumentError
 
 
 def deadline_of(context: grpc.aio.ServicerContext) -> float | None:
@@ -34,6 +35,12 @@ class TranslationMethods:
         convert.validate_sentences(request.sentences)
         handle = self._models.get(request.model, version)
         bind_model(handle.info.name)
+        if handle.info.kind != "seq2seq":
+            # A tagger or captioner has no translate(): say so, not INTERNAL.
+            raise InvalidArgumentError(
+                f"model '{handle.info.name}' is a {handle.info.kind} model; Translate needs a "
+                "seq2seq model"
+            )
         config = handle.info.config
         convert.check_sentence_limit(len(request.sentences), config.limits)
         options = convert.decoding_options_from_proto(request.options)

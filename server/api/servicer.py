@@ -11,6 +11,7 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api.caption_servicer import CaptionMethods
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.models_servicer import ModelMethods
+from seqserve.server.api.session_many import PredictManyMethods
 from seqserve.server.api.session_servicer import SessionMethods
 from seqserve.server.api.tagging_servicer import TaggingMethods
 from seqserve.server.api.translation_servicer import TranslationMethods
@@ -20,7 +21,8 @@ SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["SeqServe"].full_name
 
 
 class SeqServeServicer(
-    TranslationMethods, TaggingMethods, CaptionMethods, SessionMethods, ModelMethods,
+    TranslationMethods, TaggingMethods, CaptionMethods, SessionMethods, PredictManyMethods,
+    ModelMethods,
     pb_grpc.SeqServeServicer,
 ):
     # The mixins come first so their methods replace the generated base's

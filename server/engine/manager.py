@@ -13,6 +13,7 @@ from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
 from seqserve.server.errors import NotFoundError, UnavailableError
 from seqserve.server.repository.repository import ModelRepository
+from seqserve.server.runtime.gc_pause import freeze_loaded_objects
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class ModelManager:
             self._models[name] = model
         if previous is not None:
             previous.stop()
+        freeze_loaded_objects()
         log.info(
             "loaded %s version %d (%s) providers=%s policy=%s", name, resolved.version,
             resolved.config.kind, model.info.providers, model.config.batching.policy,

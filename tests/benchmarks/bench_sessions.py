@@ -7,7 +7,11 @@ Two drivers, both printing steps/s, p50/p99 per-step latency and memory per sess
   closed loop (every session sends its next step as soon as the last returns)
   to saturate, with batching on (continuous) and off (sequential: one session
   per run), and their ratio.
-- grpc: the real server as a subprocess, N Predict streams over one channel.
+- grpc: the real server as a subprocess, driven three ways at the same load:
+  one Predict stream per session (one message per step); all sessions over
+  one PredictMany stream (SessionMux batches the steps of a few ms into one
+  message); and, as the floor, a bare grpc.aio echo server taking the same
+  per-session streams with no model at all.
 
 Writes JSON and a PNG plot.
 
@@ -18,27 +22,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
+import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
+import grpc
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.engine.sessions.model import ChunkInput, StreamingModel
 from seqserve.server.repository.repository import ModelRepository
+from seqserve.server.runtime.gc_pause import freeze_loaded_objects
 
 
-def _chunk(model: StreamingModel, rng: np.random.Generator) -> ChunkInput:
+def _chunks(model: StreamingModel, count: int = 4096) -> list[ChunkInput]:
+    """One-step chunks made up front: the driver shares the process (and the GIL) with
+    the engine, so it should spend as little as it can per step."""
     spec = model.config.input
     if spec.type == "tokens":
-        return ChunkInput(tokens=[int(rng.integers(1, spec.vocab_size))])
-    return ChunkInput(values=(spec.mean or [0.0]) if spec.features == 1 else
-                      [0.0] * spec.features)
+        ids = np.random.default_rng(0).integers(1, spec.vocab_size, count).tolist()
+        return [ChunkInput(tokens=[t]) for t in ids]
+    return [ChunkInput(values=list(spec.mean) if spec.mean else [0.0] * spec.features)] * count
 
 
 def _summary(latencies: list[float], steps: int, seconds: float) -> dict[str, float]:
@@ -50,7 +63,7 @@ def _summary(latencies: list[float], steps: int, seconds: float) -> dict[str, fl
 
 async def _drive(model: StreamingModel, sessions: int, rate: float | None, seconds: float) -> dict:
     """rate=None: closed loop (saturation); else each session paces itself at `rate`."""
-    rng = np.random.default_rng(0)
+    chunks = _chunks(model)
     ids = [model.open(f"bench-{i}").session_id for i in range(sessions)]
     latencies: list[float] = []
     count = 0
@@ -70,7 +83,7 @@ async def _drive(model: StreamingModel, sessions: int, rate: float | None, secon
             if time.perf_counter() >= stop_at:
                 return
             started = time.perf_counter()
-            await model.predict(sid, _chunk(model, rng))
+            await model.predict(sid, chunks[count % len(chunks)])
             latencies.append(time.perf_counter() - started)
             count += 1
 
@@ -88,6 +101,7 @@ async def _drive(model: StreamingModel, sessions: int, rate: float | None, secon
 def _load(repository: Path, name: str, policy: str) -> StreamingModel:
     model = StreamingModel(ModelRepository(repository).resolve(name), policy=policy)
     model.start()
+    freeze_loaded_objects()  # as the server does after each load
     return model
 
 
@@ -129,54 +143,143 @@ def run_engine(repository: Path, name: str, counts: list[int], rate: float,
     return report
 
 
-async def _grpc_drive(address: str, name: str, sessions: int, rate: float,
-                      seconds: float) -> dict:
-    import grpc
-
-    from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
-    from seqserve.server.api.session_client import chunk_message, open_message
-
+async def _paced(
+    sessions: int, rate: float, seconds: float,
+    step: Callable[[int], Awaitable[object]],
+) -> dict:
+    """Session i calls step(i) every 1/rate s (phases spread evenly) for `seconds`."""
     latencies: list[float] = []
-    count = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def one(i: int) -> None:
+        period = 1.0 / rate
+        next_at = time.perf_counter() + (i / sessions) * period
+        while True:
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at += period
+            if time.perf_counter() >= stop_at:
+                return
+            started = time.perf_counter()
+            await step(i)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*[one(i) for i in range(sessions)])
+    return _summary(latencies, len(latencies), time.perf_counter() - started)
+
+
+def _wire_chunk(name: str) -> pb.Chunk:
+    return pb.Chunk(values=pb.FloatValues(values=[340.0])) if name == "co2" else pb.Chunk(text="e")
+
+
+async def _grpc_streams(address: str, name: str, sessions: int, rate: float,
+                        seconds: float) -> dict:
+    """One Predict stream per session, one message per step."""
+    from seqserve.server.api.session_client import open_message
+
+    message = pb.PredictRequest(chunk=_wire_chunk(name))
     async with grpc.aio.insecure_channel(address) as channel:
         stub = pb_grpc.SeqServeStub(channel)
-        stop_at = time.perf_counter() + seconds
-
-        async def one(i: int) -> None:
-            nonlocal count
-            call = stub.Predict()
+        calls = [stub.Predict() for _ in range(sessions)]
+        for call in calls:
             await call.write(open_message(name))
             await call.read()
-            period, next_at = 1.0 / rate, time.perf_counter() + (i / sessions) / rate
-            while True:
-                delay = next_at - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                next_at += period
-                if time.perf_counter() >= stop_at:
-                    break
-                started = time.perf_counter()
-                await call.write(chunk_message(text="e") if name != "co2" else
-                                 chunk_message(values=[340.0]))
-                await call.read()
-                latencies.append(time.perf_counter() - started)
-                count += 1
-            await call.done_writing()
 
-        started = time.perf_counter()
-        await asyncio.gather(*[one(i) for i in range(sessions)])
-    return _summary(latencies, count, time.perf_counter() - started)
+        async def step(i: int) -> None:
+            await calls[i].write(message)
+            await calls[i].read()
+
+        result = await _paced(sessions, rate, seconds, step)
+        for call in calls:
+            await call.done_writing()
+            await call.read()  # EOF: the stream is over before the channel closes
+    return result
+
+
+async def _grpc_mux(address: str, name: str, sessions: int, rate: float, seconds: float,
+                    window: float) -> dict:
+    """Every session over one PredictMany stream (SessionMux: steps within `window`
+    share a message), as a gateway serving many users would send them."""
+    from seqserve.server.api.session_mux import SessionMux
+
+    chunk = _wire_chunk(name)
+    async with (grpc.aio.insecure_channel(address) as channel,
+                SessionMux(channel, window=window) as mux):
+        ids = [(await mux.open(name)).session_id for _ in range(sessions)]
+        before = mux.requests_sent
+        result = await _paced(sessions, rate, seconds,
+                              lambda i: mux.predict(name, ids[i], chunk))
+        result["steps_per_message"] = round(
+            result["steps"] / max(mux.requests_sent - before, 1), 1)
+        for sid in ids:
+            await mux.close_session(name, sid)
+    return result
+
+
+async def _grpc_echo(address: str, sessions: int, rate: float, seconds: float) -> dict:
+    from tests.benchmarks.grpc_echo import METHOD
+
+    async with grpc.aio.insecure_channel(address) as channel:
+        method = channel.stream_stream(METHOD, request_serializer=bytes,
+                                       response_deserializer=bytes)
+        calls = [method() for _ in range(sessions)]
+        payload = _wire_chunk("charlm").SerializeToString()
+
+        async def step(i: int) -> None:
+            await calls[i].write(payload)
+            await calls[i].read()
+
+        result = await _paced(sessions, rate, seconds, step)
+        for call in calls:
+            await call.done_writing()
+            await call.read()  # EOF: the stream is over before the channel closes
+    return result
+
+
+@contextlib.contextmanager
+def _echo_server() -> Iterator[str]:
+    from tests.support.server_process import free_port
+
+    port = free_port()
+    script = Path(__file__).with_name("grpc_echo.py")
+    process = subprocess.Popen([sys.executable, str(script), "serve", str(port)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and "ready" in process.stdout.readline()
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.kill()
+        process.wait()
 
 
 def run_grpc(repository: Path, name: str, counts: list[int], rate: float,
-             seconds: float) -> dict:
+             seconds: float, window: float) -> dict:
+    """The real server as a subprocess; the load generator is this process (on the
+    same cores: its cost is part of every figure here)."""
     from tests.support.server_process import running_server
 
-    report = {}
+    report: dict = {"streams": {}, "mux": {}, "echo_floor": {}}
     with running_server(repository, extra_args=["--metrics-port", "-1"]) as server:
         for n in counts:
-            report[str(n)] = asyncio.run(_grpc_drive(server.address, name, n, rate, seconds))
-            print(f"grpc    {n:5d} sessions x {rate:g} steps/s: {report[str(n)]}", flush=True)
+            report["streams"][str(n)] = asyncio.run(
+                _grpc_streams(server.address, name, n, rate, seconds))
+            print(f"grpc Predict streams  {n:5d} x {rate:g}/s: {report['streams'][str(n)]}",
+                  flush=True)
+            report["mux"][str(n)] = asyncio.run(
+                _grpc_mux(server.address, name, n, rate, seconds, window))
+            print(f"grpc PredictMany mux  {n:5d} x {rate:g}/s: {report['mux'][str(n)]}",
+                  flush=True)
+    with _echo_server() as address:
+        for n in counts:
+            report["echo_floor"][str(n)] = asyncio.run(_grpc_echo(address, n, rate, seconds))
+            print(f"bare grpc.aio echo    {n:5d} x {rate:g}/s: {report['echo_floor'][str(n)]}",
+                  flush=True)
+    for n in map(str, counts):
+        streams, echo = report["streams"][n], report["echo_floor"][n]
+        streams["share_of_echo_throughput"] = round(
+            streams["steps_per_s"] / max(echo["steps_per_s"], 1e-9), 2)
     return report
 
 
@@ -187,7 +290,11 @@ def plot(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    series = (("engine", report["engine"]["fixed_rate"]), ("grpc", report.get("grpc", {})))
+    grpc_rows = report.get("grpc", {})
+    series = (("engine", report["engine"]["fixed_rate"]),
+              ("Predict streams", grpc_rows.get("streams", {})),
+              ("PredictMany", grpc_rows.get("mux", {})),
+              ("bare gRPC echo", grpc_rows.get("echo_floor", {})))
     for label, rows in series:
         if not rows:
             continue
@@ -215,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grpc-sessions", default="100,1000", help="'' skips the gRPC driver")
     p.add_argument("--rate", type=float, default=10.0, help="steps/s per session")
     p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--window", type=float, default=0.002,
+                   help="SessionMux batching window (s) for the PredictMany driver")
     p.add_argument("--out", type=Path, default=Path("bench_sessions"))
     args = p.parse_args(argv)
     counts = [int(x) for x in args.sessions.split(",")]
@@ -224,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.grpc_sessions:
         grpc_counts = [int(x) for x in args.grpc_sessions.split(",")]
         report["grpc"] = run_grpc(args.model_repository, args.model, grpc_counts, args.rate,
-                                  args.seconds)
+                                  args.seconds, args.window)
     report["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Path(f"{args.out}.json").write_text(json.dumps(report, indent=1))

@@ -15,6 +15,8 @@ from seqserve.server.repository.repository import ModelRepository
 
 
 class CountingStore(MemoryStore):
+    durable = True  # takes per-tick snapshots, like the SQLite store
+
     def __init__(self) -> None:
         super().__init__(max_entries=10_000)
         self.calls: list[int] = []
@@ -24,14 +26,15 @@ class CountingStore(MemoryStore):
         super().save_many(snapshots)
 
 
-def _model(repository, **sections) -> StreamingModel:
+def _model(repository, *, start: bool = True, **sections) -> StreamingModel:
     version = ModelRepository(repository).resolve("co2")
     config = version.config
     for name, values in sections.items():
         config = config.model_copy(
             update={name: getattr(config, name).model_copy(update=values)})
     model = StreamingModel(dataclasses.replace(version, config=config))
-    model.start()
+    if start:
+        model.start()
     return model
 
 
@@ -137,6 +140,8 @@ def test_close_during_a_snapshot_write_does_not_resurrect_the_session(streaming_
     import threading
 
     class BlockingStore(MemoryStore):
+        durable = True
+
         def __init__(self) -> None:
             super().__init__(max_entries=100)
             self.entered, self.release = threading.Event(), threading.Event()
@@ -165,5 +170,51 @@ def test_close_during_a_snapshot_write_does_not_resurrect_the_session(streaming_
         asyncio.run(go())
         assert store.load("co2", "r") is None
         assert model.open("r").position == 0 and not model.open("r").resumed
+    finally:
+        model.stop()
+
+
+def test_ready_sessions_run_oldest_chunk_first(streaming_repository):
+    """With more ready sessions than max_rows, a tick takes the oldest chunks."""
+    # Not started: _schedule is driven by hand, so no tick can race the check.
+    model = _model(streaming_repository, start=False, batching={"max_rows": 2})
+
+    async def go():
+        for sid in ("a", "b", "c"):
+            model.open(sid)
+        for sid in ("c", "a", "b"):  # arrival order, not table order
+            model.submit_many([(sid, ChunkInput(values=[315.0]))])
+            time.sleep(0.002)  # distinct arrival times
+        with model.scheduler._cond:
+            first = [s.id for s, _ in model.scheduler._schedule()]
+            second = [s.id for s, _ in model.scheduler._schedule()]
+        return first, second
+
+    first, second = asyncio.run(go())
+    assert first == ["c", "a"] and second == ["b"]
+    model.store.close()
+
+
+def test_a_memory_store_takes_no_per_chunk_snapshots_but_eviction_does(streaming_repository):
+    model = _model(streaming_repository, limits={"idle_timeout_seconds": 0.3},
+                   sessions={"snapshot": "every_chunk"})
+    saves: list[int] = []
+    original = model.store.save_many
+    model.store.save_many = lambda snaps: (saves.append(len(snaps)), original(snaps))[1]
+
+    async def go():
+        model.open("m")
+        for _ in range(3):
+            await model.predict("m", ChunkInput(values=[315.0, 316.0]))
+
+    try:
+        asyncio.run(go())
+        assert saves == []  # nothing to gain from copying state within the process
+        deadline = time.monotonic() + 5
+        while model.scheduler.live_sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert saves == [1]  # the evicted session's state, once
+        info = model.open("m")
+        assert info.resumed and info.position == 6
     finally:
         model.stop()

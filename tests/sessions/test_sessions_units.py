@@ -37,6 +37,38 @@ def test_pool_gather_scatter_and_snapshot_round_trip():
         pool.load(0, blob[:-4])
 
 
+def test_dump_many_equals_dump_of_each_slot():
+    pool = StatePool(PAIRS, capacity=4)
+    rng = np.random.default_rng(0)
+    for array in pool.arrays:
+        array[:] = rng.normal(size=array.shape)
+    assert pool.dump_many([2, 0, 3]) == [pool.dump(2), pool.dump(0), pool.dump(3)]
+
+
+def test_chunk_batch_resolves_once_with_every_outcome():
+    import asyncio
+
+    from seqserve.server.engine.sessions.chunk_batch import ChunkBatch
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        empty = ChunkBatch(loop, 0)
+        assert await empty.future == []
+        batch = ChunkBatch(loop, 3)
+        refused = ValueError("refused")
+        batch.settle(1, refused)
+        batch.sink(0)("first")
+        assert not batch.future.done()
+        batch.sink(1)("late duplicate")  # a slot settles once
+        assert not batch.future.done()
+        batch.sink(2)("third")
+        return await batch.future
+
+    outcomes = asyncio.run(go())
+    assert outcomes[0] == "first" and isinstance(outcomes[1], ValueError)
+    assert outcomes[2] == "third"
+
+
 def test_table_capacity_and_slot_reuse():
     table = SessionTable(capacity=2)
     a, b = table.add("a"), table.add("b")

@@ -413,6 +413,38 @@ class PredictResponse(_message.Message):
     session: SessionInfo
     def __init__(self, session_id: _Optional[str] = ..., first_step: _Optional[int] = ..., position: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[StepOutput, _Mapping]]] = ..., session: _Optional[_Union[SessionInfo, _Mapping]] = ...) -> None: ...
 
+class PredictManyRequest(_message.Message):
+    __slots__ = ("request_id", "steps")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    steps: _containers.RepeatedCompositeFieldContainer[PredictStepRequest]
+    def __init__(self, request_id: _Optional[int] = ..., steps: _Optional[_Iterable[_Union[PredictStepRequest, _Mapping]]] = ...) -> None: ...
+
+class StepError(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class PredictManyResult(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: PredictResponse
+    error: StepError
+    def __init__(self, response: _Optional[_Union[PredictResponse, _Mapping]] = ..., error: _Optional[_Union[StepError, _Mapping]] = ...) -> None: ...
+
+class PredictManyResponse(_message.Message):
+    __slots__ = ("request_id", "results")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    request_id: int
+    results: _containers.RepeatedCompositeFieldContainer[PredictManyResult]
+    def __init__(self, request_id: _Optional[int] = ..., results: _Optional[_Iterable[_Union[PredictManyResult, _Mapping]]] = ...) -> None: ...
+
 class SessionRef(_message.Message):
     __slots__ = ("model", "version", "session_id")
     MODEL_FIELD_NUMBER: _ClassVar[int]

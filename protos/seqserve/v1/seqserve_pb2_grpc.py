@@ -90,6 +90,11 @@ class SeqServeStub:
                 request_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionRef.SerializeToString,
                 response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
                 _registered_method=True)
+        self.PredictMany = channel.stream_stream(
+                '/seqserve.v1.SeqServe/PredictMany',
+                request_serializer=seqserve_dot_v1_dot_seqserve__pb2.PredictManyRequest.SerializeToString,
+                response_deserializer=seqserve_dot_v1_dot_seqserve__pb2.PredictManyResponse.FromString,
+                _registered_method=True)
 
 
 class SeqServeServicer:
@@ -176,6 +181,20 @@ class SeqServeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PredictMany(self, request_iterator, context):
+        """Steps of many sessions over one stream, for a gateway serving many end
+        users: one message per session step costs more in gRPC than the step
+        itself, so a gateway batches the steps that arrive within a few
+        milliseconds into one request. Sessions are opened with OpenSession (and
+        stay until CloseSession or the idle timeout). Each response answers one
+        request (matched by request_id; responses may overtake each other), its
+        results in the order of the request's steps, each with its outputs or its
+        own error: one bad step never fails the others or the stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SeqServeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -233,6 +252,11 @@ def add_SeqServeServicer_to_server(servicer, server):
                     servicer.GetSession,
                     request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.SessionRef.FromString,
                     response_serializer=seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.SerializeToString,
+            ),
+            'PredictMany': grpc.stream_stream_rpc_method_handler(
+                    servicer.PredictMany,
+                    request_deserializer=seqserve_dot_v1_dot_seqserve__pb2.PredictManyRequest.FromString,
+                    response_serializer=seqserve_dot_v1_dot_seqserve__pb2.PredictManyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -532,6 +556,33 @@ class SeqServe:
             '/seqserve.v1.SeqServe/GetSession',
             seqserve_dot_v1_dot_seqserve__pb2.SessionRef.SerializeToString,
             seqserve_dot_v1_dot_seqserve__pb2.SessionInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PredictMany(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/seqserve.v1.SeqServe/PredictMany',
+            seqserve_dot_v1_dot_seqserve__pb2.PredictManyRequest.SerializeToString,
+            seqserve_dot_v1_dot_seqserve__pb2.PredictManyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,24 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.sessions.chunk_batch import ChunkBatch
+from seqserve.server.engine.sessions.present import (  # noqa: F401 (re-exported)
+    Candidate,
+    Presenter,
+    StepColumns,
+    StepOutput,
+)
 from seqserve.server.engine.sessions.scheduler import SessionInfo, SessionScheduler
 from seqserve.server.engine.sessions.step_graph import StepGraph
 from seqserve.server.engine.sessions.store import MemoryStore, SessionStore, SqliteStore
 from seqserve.server.engine.sessions.table import Chunk, ChunkResult
-from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.errors import InvalidArgumentError, SeqServeError
 from seqserve.server.repository.repository import ModelVersion
 from seqserve.server.repository.streaming_config import StreamingConfig
 
 
-@dataclass(frozen=True)
-class ChunkInput:
+class ChunkInput(NamedTuple):
     """One chunk as a client sends it: exactly one of the three is set."""
 
     values: list[float] | np.ndarray | None = None
@@ -33,27 +41,19 @@ class ChunkInput:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    token: str
-    id: int
-    prob: float
-
-
-@dataclass(frozen=True)
-class StepOutput:
-    forecast: list[float] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-    surprise_bits: float | None = None
-
-
-@dataclass(frozen=True)
 class PredictResult:
     session_id: str
     first_step: int
     position: int
-    steps: list[StepOutput]
+    columns: StepColumns
+    """The outputs per output kind (what the gRPC layer converts)."""
     raw: dict[str, np.ndarray]
     """Graph outputs [T,...] as computed (normalised units): exactness tests read these."""
+
+    @cached_property
+    def steps(self) -> list[StepOutput]:
+        """The outputs step by step (made on first use)."""
+        return Presenter.rows(self.columns)
 
 
 def make_store(version: ModelVersion, config: StreamingConfig) -> SessionStore:
@@ -89,6 +89,7 @@ class StreamingModel:
         self._index = {tok: i for i, tok in enumerate(self.vocabulary)}
         self._mean = np.asarray(spec.mean or [0.0] * spec.features, dtype=np.float64)
         self._std = np.asarray(spec.std or [1.0] * spec.features, dtype=np.float64)
+        self.presenter = Presenter(config.present, self.vocabulary, self._mean, self._std)
         self.info = ModelInfo(
             name=version.name, version=version.version, kind=config.kind, config=config,
             providers=list(self.graph.providers),
@@ -117,24 +118,36 @@ class StreamingModel:
 
     async def predict(self, session_id: str, chunk: ChunkInput, *, top_k: int = 0) -> PredictResult:
         """Queue one chunk; resolves when the tick that ran it is done."""
-        data = self.validate(chunk)
         top_k = self.check_top_k(top_k)
+        (outcome,) = await self.submit_many([(session_id, chunk)]).future
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return self.result(session_id, outcome, top_k)
+
+    def submit_many(self, items: Sequence[tuple[str, ChunkInput]]) -> ChunkBatch:
+        """Validate and queue chunks of many sessions at once (one scheduler lock for
+        all). The batch resolves once every item has its ChunkResult or the error that
+        refused it alone."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[ChunkResult] = loop.create_future()
+        batch = ChunkBatch(loop, len(items))
+        accepted: list[tuple[int, str, Chunk]] = []
+        for index, (session_id, chunk) in enumerate(items):
+            try:
+                data = self.validate(chunk)
+            except SeqServeError as exc:
+                batch.settle(index, exc)
+                continue
+            accepted.append((index, session_id, Chunk(data, batch.sink(index), loop)))
+        refused = self.scheduler.submit_many([(sid, chunk) for _, sid, chunk in accepted])
+        for (index, _, _), error in zip(accepted, refused, strict=True):
+            if error is not None:
+                batch.settle(index, error)
+        return batch
 
-        def settle(outcome: ChunkResult | BaseException) -> None:  # runs on `loop`
-            if future.done():  # the caller went away; the step still ran
-                return
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-
-        self.scheduler.submit(session_id, Chunk(data, settle, loop))
-        result = await future
+    def result(self, session_id: str, chunk: ChunkResult, top_k: int) -> PredictResult:
         return PredictResult(
-            session_id, result.first_step, result.position,
-            self.present(result.outputs, top_k), result.outputs,
+            session_id, chunk.first_step, chunk.position,
+            self.presenter.columns(chunk.outputs, top_k), chunk.outputs,
         )
 
     # ---- validation and presentation -----------------------------------------
@@ -174,20 +187,23 @@ class StreamingModel:
             normalised = (values.reshape(steps, spec.features) - self._mean) / self._std
             return normalised.astype(np.float32)
         if chunk.text is not None:
-            ids = np.fromiter((self._index.get(ch, 0) for ch in chunk.text), dtype=np.int64)
+            ids_list = [self._index.get(ch, 0) for ch in chunk.text]
         elif chunk.tokens is not None:
-            ids = np.asarray(chunk.tokens, dtype=np.int64).reshape(-1)
+            ids_list = (chunk.tokens.reshape(-1).tolist() if isinstance(chunk.tokens, np.ndarray)
+                        else chunk.tokens)
         else:
             raise InvalidArgumentError(
                 f"model '{self.name}' takes tokens or text, not float values"
             )
-        self._check_steps(int(ids.size), limit)
-        if ((ids < 0) | (ids >= spec.vocab_size)).any():
-            bad = int(ids[(ids < 0) | (ids >= spec.vocab_size)][0])
+        self._check_steps(len(ids_list), limit)
+        # Plain Python on the list: chunks are a few steps, where numpy's
+        # per-call overhead costs more than the check itself.
+        if min(ids_list) < 0 or max(ids_list) >= spec.vocab_size:
+            bad = next(t for t in ids_list if not 0 <= t < spec.vocab_size)
             raise InvalidArgumentError(
                 f"token id {bad} is outside the vocabulary [0, {spec.vocab_size})"
             )
-        return ids
+        return np.array(ids_list, dtype=np.int64)
 
     @staticmethod
     def _check_steps(steps: int, limit: int) -> None:
@@ -197,33 +213,4 @@ class StreamingModel:
             raise InvalidArgumentError(f"chunk of {steps} steps exceeds max_chunk_steps={limit}")
 
     def present(self, outputs: dict[str, np.ndarray], top_k: int) -> list[StepOutput]:
-        spec = self.config.present
-        steps = next(iter(outputs.values())).shape[0]
-        forecast = None
-        if spec.forecast:
-            # Denormalise in float64: the graph's float32 is exact to ~1e-6 in
-            # normalised units, and the scale should not add rounding on top.
-            forecast = outputs[spec.forecast].astype(np.float64) * self._std[0] + self._mean[0]
-        # Lists once per chunk: per-element numpy scalar access is the slow path.
-        ids_all = outputs[spec.top_ids].tolist() if spec.top_ids else None
-        probs_all = outputs[spec.top_probs].tolist() if spec.top_ids else None
-        surprise_all = outputs[spec.surprise].tolist() if spec.surprise else None
-        forecast_all = forecast.tolist() if forecast is not None else None
-        vocab = self.vocabulary
-        result = []
-        for t in range(steps):
-            candidates = []
-            if ids_all is not None and probs_all is not None:
-                ids, probs = ids_all[t], probs_all[t]
-                count = len(ids) if top_k == 0 else min(top_k, len(ids))
-                candidates = [
-                    Candidate(vocab[i] if i < len(vocab) else "", i, p)
-                    for i, p in zip(ids[:count], probs[:count], strict=True)
-                ]
-            surprise = surprise_all[t] if surprise_all is not None else None
-            result.append(StepOutput(
-                forecast=forecast_all[t] if forecast_all is not None else [],
-                candidates=candidates,
-                surprise_bits=None if surprise is None or math.isnan(surprise) else surprise,
-            ))
-        return result
+        return Presenter.rows(self.presenter.columns(outputs, top_k))

@@ -6,12 +6,18 @@ in order, one per tick) -> one step run with per-row lengths -> update()
 scatters the new state, hands each chunk's outputs to its sink and writes the
 tick's snapshots in one store transaction.
 
+Ready sessions (a chunk pending, none running) wait in a heap keyed by their
+oldest chunk's arrival, so a tick costs O(rows log n) however many sessions
+are live and idle; the full table is walked only by the idle scan.
+
 Table mutations from the event loop (open, submit, close) take the same lock;
 the graph runs outside it.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 import time
@@ -36,6 +42,7 @@ from seqserve.server.errors import (
     FailedPreconditionError,
     NotFoundError,
     ResourceExhaustedError,
+    SeqServeError,
     UnavailableError,
 )
 from seqserve.server.repository.streaming_config import StreamingConfig
@@ -69,12 +76,16 @@ class SessionScheduler:
         self._cond = threading.Condition()
         self._stopping = False
         self._queued = 0
+        """Chunks pending over all sessions (bounded by batching.max_queue)."""
+        self._ready: list[tuple[float, int, Session]] = []
+        """Heap of (oldest chunk's arrival, tie-break, session) for sessions with a chunk
+        pending and none running. Closed sessions are dropped when popped."""
+        self._ready_order = itertools.count()
         self._next_idle_scan = 0.0
         # Orders a tick's snapshot write against CloseSession's delete: without it a
         # snapshot of a session closed mid-run could land after the delete and
         # bring the closed session back on its next open.
         self._store_lock = threading.Lock()
-        """Chunks pending over all sessions (bounded by batching.max_queue)."""
         self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
         self.ticks = 0
         metrics.SESSION_STATE_BYTES.labels(model).set(self.pool.row_bytes)
@@ -130,21 +141,42 @@ class SessionScheduler:
     def submit(self, session_id: str, chunk: Chunk) -> None:
         with self._cond:
             self._check_running()
-            session = self._live(session_id)
-            if self._queued >= self.config.batching.max_queue:
-                raise ResourceExhaustedError(
-                    f"model '{self.model}' has {self._queued} chunks queued (max_queue); "
-                    "retry later"
-                )
-            if len(session.pending) >= self.limits.max_pending_chunks:
-                raise ResourceExhaustedError(
-                    f"session '{session_id}' has {len(session.pending)} chunks queued "
-                    f"(max_pending_chunks); wait for their results"
-                )
-            session.pending.append(chunk)
-            self._queued += 1
-            session.last_active = time.monotonic()
+            self._enqueue(session_id, chunk)
             self._cond.notify()
+
+    def submit_many(self, items: list[tuple[str, Chunk]]) -> list[SeqServeError | None]:
+        """Queue chunks of many sessions under one lock; per item None or why it was
+        refused (the others are queued regardless)."""
+        refused: list[SeqServeError | None] = []
+        with self._cond:
+            self._check_running()
+            for session_id, chunk in items:
+                try:
+                    self._enqueue(session_id, chunk)
+                    refused.append(None)
+                except SeqServeError as exc:
+                    refused.append(exc)
+            self._cond.notify()
+        return refused
+
+    def _enqueue(self, session_id: str, chunk: Chunk) -> None:
+        """(lock held) Append one chunk to its session, or raise why not."""
+        session = self._live(session_id)
+        if self._queued >= self.config.batching.max_queue:
+            raise ResourceExhaustedError(
+                f"model '{self.model}' has {self._queued} chunks queued (max_queue); "
+                "retry later"
+            )
+        if len(session.pending) >= self.limits.max_pending_chunks:
+            raise ResourceExhaustedError(
+                f"session '{session_id}' has {len(session.pending)} chunks queued "
+                f"(max_pending_chunks); wait for their results"
+            )
+        session.pending.append(chunk)
+        self._queued += 1
+        session.last_active = time.monotonic()
+        if len(session.pending) == 1 and not session.busy:
+            self._push_ready(session)
 
     def close(self, session_id: str, *, reason: str = "closed") -> int:
         """End a session and delete its snapshot; returns its final position."""
@@ -186,6 +218,17 @@ class SessionScheduler:
             )
         return session
 
+    @property
+    def _tick_snapshots(self) -> bool:
+        # Per-tick snapshots only where they outlive the process; a memory store
+        # still gets the snapshots of sessions leaving memory (evict, unload).
+        return self.store.durable and self.config.sessions.snapshot != "on_evict"
+
+    def _push_ready(self, session: Session) -> None:
+        heapq.heappush(
+            self._ready, (session.pending[0].enqueued, next(self._ready_order), session)
+        )
+
     def _info(self, session: Session, *, resumed: bool = False) -> SessionInfo:
         return SessionInfo(
             session.id, session.position, resumed, self.pool.row_bytes,
@@ -216,10 +259,7 @@ class SessionScheduler:
             except Exception as exc:  # a real bug: fail this tick's chunks, keep serving
                 log.exception("session tick failed in model %s", self.model)
                 with self._cond:
-                    for session, _ in batch:
-                        session.busy = False
-                        if session.closed:
-                            self.table.release(session)
+                    self._finish(batch, time.monotonic())
                 deliver([(chunk, exc) for _, chunk in batch])
         self._drain()
 
@@ -229,12 +269,11 @@ class SessionScheduler:
         if now >= self._next_idle_scan:
             self._next_idle_scan = now + min(1.0, self.limits.idle_timeout_seconds / 4)
             self._evict_idle(now)
-        ready = [s for s in self.table.sessions.values() if s.pending and not s.busy]
-        if len(ready) > self.max_rows:
-            ready.sort(key=lambda s: s.pending[0].enqueued)  # oldest chunk first
-            ready = ready[: self.max_rows]
-        batch = []
-        for session in ready:
+        batch: list[tuple[Session, Chunk]] = []
+        while self._ready and len(batch) < self.max_rows:
+            session = heapq.heappop(self._ready)[2]
+            if session.closed or session.busy or not session.pending:
+                continue  # ended while waiting (its chunks were failed by _end)
             session.busy = True
             batch.append((session, session.pending.popleft()))
         self._queued -= len(batch)
@@ -266,35 +305,47 @@ class SessionScheduler:
         metrics.SESSION_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
         metrics.SESSION_TICK_ROWS.labels(self.model).observe(len(batch))
         self.ticks += 1
-        snapshots, snapshotted, results = [], [], []
+        snapshotted, results = [], []
         policy = self.config.sessions
+        every_chunk = policy.snapshot == "every_chunk"
+        tick_snapshots = self._tick_snapshots
         for row, (session, chunk) in enumerate(batch):
             first = session.position
             session.position += chunk.steps
             per_step = {n: out[row, : chunk.steps] for n, out in outputs.items()}
             results.append((chunk, ChunkResult(first, session.position, per_step)))
-            due = policy.snapshot == "every_chunk" or (
-                policy.snapshot == "every_n_steps"
-                and session.position - session.snapshot_position >= policy.every_n_steps
-            )
-            if due:
-                snapshots.append(Snapshot(self.model, session.id, self.version,
-                                          session.position, self.pool.dump(session.slot)))
+            if tick_snapshots and (
+                every_chunk
+                or session.position - session.snapshot_position >= policy.every_n_steps
+            ):
                 snapshotted.append(session)
                 session.snapshot_position = session.position
-        # Snapshots are committed before results go out: a client that saw the
-        # output of position p can rely on a snapshot at >= p surviving a crash.
-        self._save(snapshots, snapshotted)
+        if snapshotted:
+            states = self.pool.dump_many([s.slot for s in snapshotted])
+            snapshots = [
+                Snapshot(self.model, s.id, self.version, s.position, state)
+                for s, state in zip(snapshotted, states, strict=True)
+            ]
+            # Committed before results go out: a client that saw the output of
+            # position p can rely on a snapshot at >= p surviving a crash.
+            self._save(snapshots, snapshotted)
         with self._cond:
-            now = time.monotonic()
-            for session, _ in batch:
-                session.busy = False
-                session.last_active = now
-                if session.closed:
-                    self.table.release(session)
-            if any(s.pending for s, _ in batch):
-                self._cond.notify()
+            self._finish(batch, time.monotonic())
         deliver(results)
+
+    def _finish(self, batch: list[tuple[Session, Chunk]], now: float) -> None:
+        """(lock held) The run is over: free closed sessions' slots, queue the rest again."""
+        woke = False
+        for session, _ in batch:
+            session.busy = False
+            session.last_active = now
+            if session.closed:
+                self.table.release(session)
+            elif session.pending:
+                self._push_ready(session)
+                woke = True
+        if woke:
+            self._cond.notify()
 
     def _save(self, snapshots: list[Snapshot], sessions: list[Session] | None = None) -> None:
         """Write one batch; with `sessions` (parallel to snapshots), skip closed ones."""

@@ -38,6 +38,14 @@ class StatePool:
     def dump(self, slot: int) -> bytes:
         return b"".join(array[slot].tobytes() for array in self.arrays)
 
+    def dump_many(self, slots: Sequence[int]) -> list[bytes]:
+        """dump() of many slots with one gather per state pair (a tick's snapshots)."""
+        index = np.asarray(slots, dtype=np.int64)
+        rows = np.concatenate(
+            [array[index].reshape(len(index), -1) for array in self.arrays], axis=1
+        )
+        return [row.tobytes() for row in rows]
+
     def load(self, slot: int, blob: bytes) -> None:
         if len(blob) != self.row_bytes:
             raise ValueError(f"state snapshot has {len(blob)} bytes, expected {self.row_bytes}")

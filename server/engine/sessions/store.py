@@ -25,6 +25,10 @@ class Snapshot:
 
 
 class SessionStore(Protocol):
+    durable: bool
+    """Snapshots outlive the process. A store that is not durable only needs the
+    snapshots of sessions leaving memory (evict, unload); per-chunk ones buy nothing."""
+
     def save_many(self, snapshots: list[Snapshot]) -> None: ...
 
     def load(self, model: str, session_id: str) -> Snapshot | None: ...
@@ -37,6 +41,8 @@ class SessionStore(Protocol):
 class MemoryStore:
     """In-process snapshots (survive eviction, not a restart), bounded: the oldest
     snapshots go first once `max_entries` is reached."""
+
+    durable = False
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
@@ -73,6 +79,8 @@ class MemoryStore:
 class SqliteStore:
     """Embedded SQLite file, WAL mode: a tick's snapshots are one transaction, and a
     process killed mid-write leaves the previous tick's snapshots intact."""
+
+    durable = True
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,8 +36,7 @@ def new_session_id() -> str:
     return uuid.uuid4().hex
 
 
-@dataclass(frozen=True)
-class ChunkResult:
+class ChunkResult(NamedTuple):
     first_step: int
     """Position of the chunk's first step in the session (0-based)."""
     position: int
@@ -50,19 +50,23 @@ Sink = Callable[[ChunkResult | BaseException], None]
 has one, else on the scheduler thread."""
 
 
-@dataclass
 class Chunk:
-    data: np.ndarray
-    """[T, features] float32 or [T] int64, validated."""
-    sink: Sink
-    loop: asyncio.AbstractEventLoop | None = None
-    """The event loop the sink belongs to: the scheduler hands a tick's results to
-    each loop in one call_soon_threadsafe (one wake-up per tick, not per chunk)."""
-    enqueued: float = field(default_factory=time.monotonic)
+    """One validated chunk waiting for (or in) a tick. A slotted class: one is made
+    per chunk of every session, on the hot path."""
 
-    @property
-    def steps(self) -> int:
-        return int(self.data.shape[0])
+    __slots__ = ("data", "enqueued", "loop", "sink", "steps")
+
+    def __init__(
+        self, data: np.ndarray, sink: Sink, loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.data = data
+        """[T, features] float32 or [T] int64, validated."""
+        self.sink = sink
+        self.loop = loop
+        """The event loop the sink belongs to: the scheduler hands a tick's results to
+        each loop in one call_soon_threadsafe (one wake-up per tick, not per chunk)."""
+        self.enqueued = time.monotonic()
+        self.steps = int(data.shape[0])
 
 
 @dataclass

@@ -3,10 +3,11 @@
 One thread per model. Requests put their items (sentences) in one bounded
 queue; the thread waits until `max_batch_size` items are waiting or the
 oldest has waited `max_queue_delay` (not at all while there is no sign of
-concurrent load, see _alone), then takes the oldest item plus the
-waiting items closest to it in length (less padding, and the oldest is always
-served, so nothing starves), runs the batch, and hands each request its
-results with the sink it gave (api/ wraps loop.call_soon_threadsafe).
+concurrent load, see _alone), then takes the oldest item plus the waiting
+items nearest to it in length, as many as pay for their padding
+(batch_packing.py; the oldest is always served, so nothing starves), runs the
+batch, and hands each request its results with the sink it gave (api/ wraps
+loop.call_soon_threadsafe).
 
 A batch that raises is retried item by item, so one bad request fails alone
 and never takes its batch-mates with it.
@@ -22,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from seqserve.server import metrics
+from seqserve.server.engine.batch_packing import choose_window
 from seqserve.server.errors import (
     DeadlineExceededError,
     ResourceExhaustedError,
     SeqServeError,
     UnavailableError,
 )
+from seqserve.server.repository.tagger_config import DEFAULT_CALL_OVERHEAD_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class DynamicBatcher:
         self, name: str, run_batch: RunBatch, *, max_batch_size: int,
         max_queue_delay_s: float, max_queue: int,
         policy: Literal["dynamic", "sequential"] = "dynamic", adaptive_delay: bool = True,
+        call_overhead_tokens: float = DEFAULT_CALL_OVERHEAD_TOKENS,
     ) -> None:
         self.name = name
         self.run_batch = run_batch
@@ -80,6 +84,8 @@ class DynamicBatcher:
         self.max_queue = max_queue
         self.policy = policy
         self.adaptive_delay = adaptive_delay
+        self.call_overhead_tokens = call_overhead_tokens
+        """A graph call's fixed cost in padded tokens (batch_packing's cost model)."""
         self._queue: list[_Item] = []
         self._cond = threading.Condition()
         self._stopping = False
@@ -166,11 +172,14 @@ class DynamicBatcher:
         return batch
 
     def _take_grouped(self) -> list[_Item]:
-        oldest = self._queue[0]
-        ranked = sorted(self._queue, key=lambda item: abs(item.length - oldest.length))
-        chosen = set(map(id, ranked[: self.max_batch_size]))
-        batch = [item for item in self._queue if id(item) in chosen]
-        self._queue = [item for item in self._queue if id(item) not in chosen]
+        by_length = sorted(range(len(self._queue)), key=lambda i: self._queue[i].length)
+        start, end = choose_window(
+            [self._queue[i].length for i in by_length], by_length.index(0),
+            self.max_batch_size, self.call_overhead_tokens,
+        )
+        chosen = set(by_length[start:end])
+        batch = [item for i, item in enumerate(self._queue) if i in chosen]
+        self._queue = [item for i, item in enumerate(self._queue) if i not in chosen]
         metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
         return batch
 

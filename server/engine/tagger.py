@@ -57,6 +57,7 @@ class TaggerModel:
             max_queue_delay_s=batching.max_queue_delay_ms / 1000.0,
             max_queue=batching.max_queue, policy=batching.policy,
             adaptive_delay=batching.adaptive_delay,
+            call_overhead_tokens=batching.call_overhead_tokens,
         )
         self.info = ModelInfo(
             name=version.name, version=version.version, kind=config.kind, config=config,

@@ -12,9 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
-
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.server.api import model_details
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceResult
@@ -152,53 +151,17 @@ def final_to_proto(
 # ---------------------------------------------------------------- model metadata
 
 
-def _enum_value(enum: EnumTypeWrapper, prefix: str, name: str) -> int:
-    """Engine strings ("seq2seq", "READY") -> proto enum values; unknown -> UNSPECIFIED (0)."""
-    try:
-        return int(enum.Value(f"{prefix}_{name.upper()}"))
-    except ValueError:
-        return 0
-
-
 def model_metadata(info: ModelInfo) -> pb.ModelMetadata:
-    config = info.config
-    batching = config.batching
+    """The common fields; the kind-specific `details` and Batching are model_details'."""
     msg = pb.ModelMetadata(
         name=info.name,
         version=info.version,
-        kind=_enum_value(pb.ModelKind, "MODEL_KIND", info.kind),
+        kind=model_details.enum_value(pb.ModelKind, "MODEL_KIND", info.kind),
         available_versions=sorted(info.available_versions),
-        state=_enum_value(pb.ModelState, "MODEL_STATE", info.state),
-        description=config.description,
+        state=model_details.enum_value(pb.ModelState, "MODEL_STATE", info.state),
+        description=info.config.description,
         execution_providers=info.providers,
-        batching=pb.Batching(
-            policy=_enum_value(pb.BatchingPolicy, "BATCHING_POLICY", batching.policy),
-            # Stateless kinds (tagger) batch differently: fields they lack read 0.
-            max_live_sentences=getattr(batching, "max_live_sentences", 0),
-            max_rows=getattr(batching, "max_rows", 0),
-            max_queue=batching.max_queue,
-            max_encoder_batch=getattr(batching, "max_encoder_batch", 0),
-        ),
+        batching=model_details.batching(info.config),
     )
-    if info.kind == "seq2seq":
-        limits, defaults = config.limits, config.decoding
-        msg.translator.CopyFrom(
-            pb.TranslatorDetails(
-                source_language=config.source_language,
-                target_language=config.target_language,
-                limits=pb.TranslatorLimits(
-                    max_sentences=limits.max_sentences,
-                    max_source_tokens=limits.max_source_tokens,
-                    max_beam_size=limits.max_beam_size,
-                    max_output_length=limits.max_output_length,
-                ),
-                decoding_defaults=pb.DecodingDefaults(
-                    beam_size=defaults.beam_size,
-                    n_best=defaults.n_best,
-                    length_penalty=defaults.length_penalty,
-                    max_length=defaults.max_length,
-                    min_length=defaults.min_length,
-                ),
-            )
-        )
+    model_details.set_details(msg, info)
     return msg

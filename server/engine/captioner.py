@@ -47,6 +47,7 @@ class CaptionerModel:
             name=version.name, version=version.version, kind=config.kind, config=config,
             providers=list(self.graphs.providers),
             available_versions=list(available_versions or [version.version]),
+            vocab_size=len(self.words),
         )
 
     def start(self) -> None:

@@ -60,6 +60,13 @@ class OrtGraph:
         self.input_names = [i.name for i in self.session.get_inputs()]
         self.output_names = [o.name for o in self.session.get_outputs()]
 
+    def last_dim(self, output: str) -> int:
+        """The fixed size of an output's last axis as the graph declares it; 0 when the
+        name is empty or not an output, or the axis is dynamic."""
+        shapes = {o.name: o.shape for o in self.session.get_outputs()}
+        shape = shapes.get(output) if output else None
+        return shape[-1] if shape and isinstance(shape[-1], int) else 0
+
     def check_signature(self, inputs: Sequence[str], outputs: Sequence[str]) -> None:
         missing_in = [n for n in inputs if n not in self.input_names]
         missing_out = [n for n in outputs if n not in self.output_names]

@@ -72,3 +72,25 @@ def test_import_rewrite_targets_the_installed_package_and_is_idempotent():
     assert "from google.protobuf import descriptor" in fixed
     assert "from seqserve.protos.seqserve.v1 import common_pb2 as" in fixed
     assert generate._postprocess(fixed).count("seqserve.protos.seqserve.v1") == 1
+
+
+def test_model_metadata_wire_numbers_stay_published():
+    # Field numbers are the wire contract: added fields take new numbers, none moves.
+    from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+
+    def numbers(message) -> dict[str, int]:
+        return {f.name: f.number for f in message.DESCRIPTOR.fields}
+
+    assert numbers(pb.ModelMetadata) == {
+        "name": 1, "version": 2, "kind": 3, "available_versions": 4, "state": 5,
+        "description": 6, "execution_providers": 7, "batching": 8,
+        "translator": 16, "tagger": 17, "captioner": 18, "streaming": 19,
+    }
+    assert numbers(pb.Batching) == {
+        "policy": 1, "max_live_sentences": 2, "max_rows": 3, "max_queue": 4,
+        "max_encoder_batch": 5, "max_batch_size": 6, "max_queue_delay_ms": 7,
+    }
+    oneof = pb.ModelMetadata.DESCRIPTOR.oneofs_by_name["details"]
+    assert [f.name for f in oneof.fields] == ["translator", "tagger", "captioner", "streaming"]
+    assert pb.BatchingPolicy.Value("BATCHING_POLICY_SEQUENTIAL") == 3
+    assert pb.BatchingPolicy.Value("BATCHING_POLICY_DYNAMIC") == 4

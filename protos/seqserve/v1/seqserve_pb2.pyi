@@ -31,6 +31,26 @@ class BatchingPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BATCHING_POLICY_CONTINUOUS: _ClassVar[BatchingPolicy]
     BATCHING_POLICY_STATIC: _ClassVar[BatchingPolicy]
     BATCHING_POLICY_SEQUENTIAL: _ClassVar[BatchingPolicy]
+    BATCHING_POLICY_DYNAMIC: _ClassVar[BatchingPolicy]
+
+class StreamingInputType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STREAMING_INPUT_TYPE_UNSPECIFIED: _ClassVar[StreamingInputType]
+    STREAMING_INPUT_TYPE_FLOAT: _ClassVar[StreamingInputType]
+    STREAMING_INPUT_TYPE_TOKENS: _ClassVar[StreamingInputType]
+
+class SessionStore(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SESSION_STORE_UNSPECIFIED: _ClassVar[SessionStore]
+    SESSION_STORE_MEMORY: _ClassVar[SessionStore]
+    SESSION_STORE_SQLITE: _ClassVar[SessionStore]
+
+class SnapshotPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SNAPSHOT_POLICY_UNSPECIFIED: _ClassVar[SnapshotPolicy]
+    SNAPSHOT_POLICY_EVERY_CHUNK: _ClassVar[SnapshotPolicy]
+    SNAPSHOT_POLICY_EVERY_N_STEPS: _ClassVar[SnapshotPolicy]
+    SNAPSHOT_POLICY_ON_EVICT: _ClassVar[SnapshotPolicy]
 MODEL_KIND_UNSPECIFIED: ModelKind
 MODEL_KIND_SEQ2SEQ: ModelKind
 MODEL_KIND_TAGGER: ModelKind
@@ -46,6 +66,17 @@ BATCHING_POLICY_UNSPECIFIED: BatchingPolicy
 BATCHING_POLICY_CONTINUOUS: BatchingPolicy
 BATCHING_POLICY_STATIC: BatchingPolicy
 BATCHING_POLICY_SEQUENTIAL: BatchingPolicy
+BATCHING_POLICY_DYNAMIC: BatchingPolicy
+STREAMING_INPUT_TYPE_UNSPECIFIED: StreamingInputType
+STREAMING_INPUT_TYPE_FLOAT: StreamingInputType
+STREAMING_INPUT_TYPE_TOKENS: StreamingInputType
+SESSION_STORE_UNSPECIFIED: SessionStore
+SESSION_STORE_MEMORY: SessionStore
+SESSION_STORE_SQLITE: SessionStore
+SNAPSHOT_POLICY_UNSPECIFIED: SnapshotPolicy
+SNAPSHOT_POLICY_EVERY_CHUNK: SnapshotPolicy
+SNAPSHOT_POLICY_EVERY_N_STEPS: SnapshotPolicy
+SNAPSHOT_POLICY_ON_EVICT: SnapshotPolicy
 
 class DecodingOptions(_message.Message):
     __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length", "return_scores")
@@ -126,18 +157,22 @@ class TranslateStreamResponse(_message.Message):
     def __init__(self, partial: _Optional[_Union[PartialTranslation, _Mapping]] = ..., final: _Optional[_Union[TranslateResponse, _Mapping]] = ...) -> None: ...
 
 class Batching(_message.Message):
-    __slots__ = ("policy", "max_live_sentences", "max_rows", "max_queue", "max_encoder_batch")
+    __slots__ = ("policy", "max_live_sentences", "max_rows", "max_queue", "max_encoder_batch", "max_batch_size", "max_queue_delay_ms")
     POLICY_FIELD_NUMBER: _ClassVar[int]
     MAX_LIVE_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     MAX_ROWS_FIELD_NUMBER: _ClassVar[int]
     MAX_QUEUE_FIELD_NUMBER: _ClassVar[int]
     MAX_ENCODER_BATCH_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUEUE_DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     policy: BatchingPolicy
     max_live_sentences: int
     max_rows: int
     max_queue: int
     max_encoder_batch: int
-    def __init__(self, policy: _Optional[_Union[BatchingPolicy, str]] = ..., max_live_sentences: _Optional[int] = ..., max_rows: _Optional[int] = ..., max_queue: _Optional[int] = ..., max_encoder_batch: _Optional[int] = ...) -> None: ...
+    max_batch_size: int
+    max_queue_delay_ms: float
+    def __init__(self, policy: _Optional[_Union[BatchingPolicy, str]] = ..., max_live_sentences: _Optional[int] = ..., max_rows: _Optional[int] = ..., max_queue: _Optional[int] = ..., max_encoder_batch: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_queue_delay_ms: _Optional[float] = ...) -> None: ...
 
 class TranslatorLimits(_message.Message):
     __slots__ = ("max_sentences", "max_source_tokens", "max_beam_size", "max_output_length")
@@ -177,8 +212,118 @@ class TranslatorDetails(_message.Message):
     decoding_defaults: DecodingDefaults
     def __init__(self, source_language: _Optional[str] = ..., target_language: _Optional[str] = ..., limits: _Optional[_Union[TranslatorLimits, _Mapping]] = ..., decoding_defaults: _Optional[_Union[DecodingDefaults, _Mapping]] = ...) -> None: ...
 
+class TaggerLimits(_message.Message):
+    __slots__ = ("max_sentences", "max_tokens", "max_top_k")
+    MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOP_K_FIELD_NUMBER: _ClassVar[int]
+    max_sentences: int
+    max_tokens: int
+    max_top_k: int
+    def __init__(self, max_sentences: _Optional[int] = ..., max_tokens: _Optional[int] = ..., max_top_k: _Optional[int] = ...) -> None: ...
+
+class TaggerDetails(_message.Message):
+    __slots__ = ("language", "labels", "limits", "lowercase", "max_chars")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    LOWERCASE_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHARS_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    limits: TaggerLimits
+    lowercase: bool
+    max_chars: int
+    def __init__(self, language: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., limits: _Optional[_Union[TaggerLimits, _Mapping]] = ..., lowercase: _Optional[bool] = ..., max_chars: _Optional[int] = ...) -> None: ...
+
+class ImageSpec(_message.Message):
+    __slots__ = ("channels", "height", "width", "tensor_dtype", "encodings", "mean", "std")
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    TENSOR_DTYPE_FIELD_NUMBER: _ClassVar[int]
+    ENCODINGS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    STD_FIELD_NUMBER: _ClassVar[int]
+    channels: int
+    height: int
+    width: int
+    tensor_dtype: str
+    encodings: _containers.RepeatedScalarFieldContainer[str]
+    mean: _containers.RepeatedScalarFieldContainer[float]
+    std: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, channels: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., tensor_dtype: _Optional[str] = ..., encodings: _Optional[_Iterable[str]] = ..., mean: _Optional[_Iterable[float]] = ..., std: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class CaptionerLimits(_message.Message):
+    __slots__ = ("max_images", "max_image_bytes", "max_pixels", "max_beam_size", "max_output_length")
+    MAX_IMAGES_FIELD_NUMBER: _ClassVar[int]
+    MAX_IMAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
+    MAX_BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    max_images: int
+    max_image_bytes: int
+    max_pixels: int
+    max_beam_size: int
+    max_output_length: int
+    def __init__(self, max_images: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_beam_size: _Optional[int] = ..., max_output_length: _Optional[int] = ...) -> None: ...
+
+class CaptionerDetails(_message.Message):
+    __slots__ = ("image", "limits", "decoding_defaults", "vocab_size")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    DECODING_DEFAULTS_FIELD_NUMBER: _ClassVar[int]
+    VOCAB_SIZE_FIELD_NUMBER: _ClassVar[int]
+    image: ImageSpec
+    limits: CaptionerLimits
+    decoding_defaults: DecodingDefaults
+    vocab_size: int
+    def __init__(self, image: _Optional[_Union[ImageSpec, _Mapping]] = ..., limits: _Optional[_Union[CaptionerLimits, _Mapping]] = ..., decoding_defaults: _Optional[_Union[DecodingDefaults, _Mapping]] = ..., vocab_size: _Optional[int] = ...) -> None: ...
+
+class SessionLimits(_message.Message):
+    __slots__ = ("max_sessions", "max_chunk_steps", "idle_timeout_seconds", "max_pending_chunks")
+    MAX_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CHUNK_STEPS_FIELD_NUMBER: _ClassVar[int]
+    IDLE_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_PENDING_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    max_sessions: int
+    max_chunk_steps: int
+    idle_timeout_seconds: float
+    max_pending_chunks: int
+    def __init__(self, max_sessions: _Optional[int] = ..., max_chunk_steps: _Optional[int] = ..., idle_timeout_seconds: _Optional[float] = ..., max_pending_chunks: _Optional[int] = ...) -> None: ...
+
+class SessionPersistence(_message.Message):
+    __slots__ = ("store", "snapshot", "every_n_steps")
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    EVERY_N_STEPS_FIELD_NUMBER: _ClassVar[int]
+    store: SessionStore
+    snapshot: SnapshotPolicy
+    every_n_steps: int
+    def __init__(self, store: _Optional[_Union[SessionStore, str]] = ..., snapshot: _Optional[_Union[SnapshotPolicy, str]] = ..., every_n_steps: _Optional[int] = ...) -> None: ...
+
+class StreamingDetails(_message.Message):
+    __slots__ = ("input_type", "features", "vocab_size", "step_outputs", "forecast_horizon", "top_k", "limits", "persistence")
+    INPUT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    VOCAB_SIZE_FIELD_NUMBER: _ClassVar[int]
+    STEP_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    FORECAST_HORIZON_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    PERSISTENCE_FIELD_NUMBER: _ClassVar[int]
+    input_type: StreamingInputType
+    features: int
+    vocab_size: int
+    step_outputs: _containers.RepeatedScalarFieldContainer[str]
+    forecast_horizon: int
+    top_k: int
+    limits: SessionLimits
+    persistence: SessionPersistence
+    def __init__(self, input_type: _Optional[_Union[StreamingInputType, str]] = ..., features: _Optional[int] = ..., vocab_size: _Optional[int] = ..., step_outputs: _Optional[_Iterable[str]] = ..., forecast_horizon: _Optional[int] = ..., top_k: _Optional[int] = ..., limits: _Optional[_Union[SessionLimits, _Mapping]] = ..., persistence: _Optional[_Union[SessionPersistence, _Mapping]] = ...) -> None: ...
+
 class ModelMetadata(_message.Message):
-    __slots__ = ("name", "version", "kind", "available_versions", "state", "description", "execution_providers", "batching", "translator")
+    __slots__ = ("name", "version", "kind", "available_versions", "state", "description", "execution_providers", "batching", "translator", "tagger", "captioner", "streaming")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
@@ -188,6 +333,9 @@ class ModelMetadata(_message.Message):
     EXECUTION_PROVIDERS_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     TRANSLATOR_FIELD_NUMBER: _ClassVar[int]
+    TAGGER_FIELD_NUMBER: _ClassVar[int]
+    CAPTIONER_FIELD_NUMBER: _ClassVar[int]
+    STREAMING_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     kind: ModelKind
@@ -197,7 +345,10 @@ class ModelMetadata(_message.Message):
     execution_providers: _containers.RepeatedScalarFieldContainer[str]
     batching: Batching
     translator: TranslatorDetails
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., available_versions: _Optional[_Iterable[int]] = ..., state: _Optional[_Union[ModelState, str]] = ..., description: _Optional[str] = ..., execution_providers: _Optional[_Iterable[str]] = ..., batching: _Optional[_Union[Batching, _Mapping]] = ..., translator: _Optional[_Union[TranslatorDetails, _Mapping]] = ...) -> None: ...
+    tagger: TaggerDetails
+    captioner: CaptionerDetails
+    streaming: StreamingDetails
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., kind: _Optional[_Union[ModelKind, str]] = ..., available_versions: _Optional[_Iterable[int]] = ..., state: _Optional[_Union[ModelState, str]] = ..., description: _Optional[str] = ..., execution_providers: _Optional[_Iterable[str]] = ..., batching: _Optional[_Union[Batching, _Mapping]] = ..., translator: _Optional[_Union[TranslatorDetails, _Mapping]] = ..., tagger: _Optional[_Union[TaggerDetails, _Mapping]] = ..., captioner: _Optional[_Union[CaptionerDetails, _Mapping]] = ..., streaming: _Optional[_Union[StreamingDetails, _Mapping]] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ()

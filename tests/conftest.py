@@ -9,6 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.support.server_process import ServerProcess, running_server
+from tests.support.trained_runs import (  # noqa: F401 - fixtures, used by name
+    captioner_run,
+    charlm_run,
+    co2_run,
+    tagger_run,
+    wide_run,
+)
 
 # The num2words model trains once per test session (about a minute and a half
 # on 2 cores); SEQSERVE_TEST_CACHE keeps it between local runs.

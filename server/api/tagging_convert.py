@@ -33,17 +33,16 @@ def sentences_from_request(request: pb.TagRequest) -> list[list[str]]:
 
 
 def tag_response(info: ModelInfo, tagged: list[list[TokenLabel]]) -> pb.TagResponse:
-    return pb.TagResponse(
-        model=info.name,
-        version=info.version,
-        sentences=[
-            pb.TaggedSentence(tokens=[
-                pb.TokenTag(
-                    token=t.token, label=t.label, probability=t.probability,
-                    top=[pb.LabelProbability(label=lab, probability=p) for lab, p in t.top],
-                )
-                for t in sentence
-            ])
-            for sentence in tagged
-        ],
-    )
+    # Built in place with add(): one message per token, the costliest Python of a
+    # Tag call after the graph, and add() takes about a third less than kwargs.
+    msg = pb.TagResponse(model=info.name, version=info.version)
+    add_sentence = msg.sentences.add
+    for sentence in tagged:
+        add_token = add_sentence().tokens.add
+        for t in sentence:
+            tag = add_token(token=t.token, label=t.label, probability=t.probability)
+            if t.top:
+                add_top = tag.top.add
+                for label, probability in t.top:
+                    add_top(label=label, probability=probability)
+    return msg

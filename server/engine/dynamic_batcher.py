@@ -15,6 +15,7 @@ and never takes its batch-mates with it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -24,6 +25,7 @@ from typing import Any, Literal
 
 from seqserve.server import metrics
 from seqserve.server.engine.batch_packing import choose_window
+from seqserve.server.engine.loop_delivery import Delivery, deliver
 from seqserve.server.errors import (
     DeadlineExceededError,
     ResourceExhaustedError,
@@ -48,6 +50,8 @@ class BatchRequest:
     lengths: list[int]
     sink: Sink
     deadline: float | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    """Where the sink runs (one wake-up per loop per batch); None: on the batcher thread."""
     results: list[Any] = field(default_factory=list)
     remaining: int = 0
     finished: bool = False
@@ -101,17 +105,17 @@ class DynamicBatcher:
             self._stopping = True
             pending, self._queue = self._queue, []
             self._cond.notify_all()
-        for request in {item.request for item in pending}:
-            self._finish(request, UnavailableError(f"model '{self.name}' is unloading"))
+        error = UnavailableError(f"model '{self.name}' is unloading")
+        deliver(self._finish(request, error) for request in {item.request for item in pending})
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
     def submit(
         self, payloads: list[Any], lengths: list[int], sink: Sink, *,
-        deadline: float | None = None,
+        deadline: float | None = None, loop: asyncio.AbstractEventLoop | None = None,
     ) -> BatchRequest:
         """Queue a request; ResourceExhaustedError at once when the queue is full."""
-        request = BatchRequest(payloads, lengths, sink, deadline)
+        request = BatchRequest(payloads, lengths, sink, deadline, loop)
         now = time.monotonic()
         with self._cond:
             if self._stopping:
@@ -194,11 +198,11 @@ class DynamicBatcher:
         if not dead:
             return
         self._queue = [item for item in self._queue if item.request not in dead]
-        for request in dead:
-            if not request.cancelled and not request.finished:
-                metrics.ABORTED_SENTENCES.labels(self.name, "deadline").inc(request.remaining)
-                self._finish(request, DeadlineExceededError(
-                    "deadline exceeded while waiting in the batching queue"))
+        expired = [r for r in dead if not r.cancelled and not r.finished]
+        for request in expired:
+            metrics.ABORTED_SENTENCES.labels(self.name, "deadline").inc(request.remaining)
+        error = DeadlineExceededError("deadline exceeded while waiting in the batching queue")
+        deliver(self._finish(request, error) for request in expired)
 
     def _execute(self, batch: list[_Item]) -> None:
         metrics.ENCODER_BATCH.labels(self.name).observe(len(batch))
@@ -208,7 +212,7 @@ class DynamicBatcher:
             outputs = self.run_batch([i.request.payloads[i.index] for i in batch])
         except Exception as exc:
             if len(batch) == 1:
-                self._finish(batch[0].request, exc)
+                deliver([self._finish(batch[0].request, exc)])
                 return
             log.warning("%s: batch of %d failed (%s); retrying one by one",
                         self.name, len(batch), exc)
@@ -216,6 +220,7 @@ class DynamicBatcher:
                 self._execute([item])
             return
         metrics.ENCODE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        done = []
         for item, output in zip(batch, outputs, strict=True):
             request = item.request
             if request.finished:
@@ -223,15 +228,29 @@ class DynamicBatcher:
             request.results[item.index] = output
             request.remaining -= 1
             if request.remaining == 0:
-                self._finish(request, None)
+                done.append(self._finish(request, None))
+        deliver(done)
 
-    def _finish(self, request: BatchRequest, error: BaseException | None) -> None:
+    def _finish(self, request: BatchRequest, error: BaseException | None) -> Delivery:
+        """Mark the request finished; returns its delivery (a no-op when it already was)."""
         if request.finished:
-            return
+            return (None, _ignore, None)
         request.finished = True
         if error is not None and not isinstance(error, SeqServeError):
             log.exception("%s: request failed", self.name, exc_info=error)
+        return (request.loop, _guarded(self.name, request.sink),
+                error if error is not None else request.results)
+
+
+def _ignore(outcome: object) -> None:
+    return None
+
+
+def _guarded(name: str, sink: Sink) -> Sink:
+    def call(outcome: list[Any] | BaseException) -> None:
         try:
-            request.sink(error if error is not None else request.results)
+            sink(outcome)
         except Exception:  # a sink must never kill the batching thread
-            log.exception("%s: result sink failed", self.name)
+            log.exception("%s: result sink failed", name)
+
+    return call

@@ -28,14 +28,11 @@ class ModelInfo:
     # What only the loaded model knows (its vocab file, its graph), for
     # GetModel; the config says the rest. Kinds that lack one leave it empty.
     labels: list[str] = field(default_factory=list)
-    """Tagger: every label in id order, from the version's vocab file.
-    TODO: TaggerModel (engine/tagger.py) is to fill it: labels=list(self.vocab.labels)."""
+    """Tagger: every label in id order, from the version's vocab file."""
     vocab_size: int = 0
     """Captioner: words in the caption vocabulary (caption token ids are below it)."""
     forecast_horizon: int = 0
-    """Streaming forecasters: values per step of the forecast output (its last axis).
-    TODO: StreamingModel (engine/sessions/model.py) is to fill it:
-    forecast_horizon=self.graph.graph.last_dim(config.present.forecast)."""
+    """Streaming forecasters: values per step of the forecast output (its last axis)."""
 
 
 class TranslatorHandle(Protocol):

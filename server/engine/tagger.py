@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,12 +22,22 @@ from seqserve.server.repository.tag_vocab import TagVocab
 from seqserve.server.runtime.graph import OrtGraph
 
 
-@dataclass(frozen=True)
-class TokenLabel:
+# NamedTuples, not frozen dataclasses: one is built per token of every request.
+class TokenLabel(NamedTuple):
     token: str
     label: str
     probability: float
-    top: list[tuple[str, float]] = field(default_factory=list)
+    top: list[tuple[str, float]]
+
+
+class SentenceScores(NamedTuple):
+    """One sentence's graph output, reduced on the batch thread for the whole batch."""
+
+    best: list[int]
+    """Per token the most probable label id."""
+    best_prob: list[float]
+    probs: np.ndarray
+    """[tokens, labels] probabilities, for top-k."""
 
 
 class TaggerModel:
@@ -63,6 +73,7 @@ class TaggerModel:
             name=version.name, version=version.version, kind=config.kind, config=config,
             providers=list(self.graph.providers),
             available_versions=list(available_versions or [version.version]),
+            labels=list(self.vocab.labels),
         )
 
     def start(self) -> None:
@@ -97,7 +108,7 @@ class TaggerModel:
             )
 
     # ---- the batch function (batcher thread) ---------------------------------
-    def _run_batch(self, sentences: list[list[str]]) -> list[np.ndarray]:
+    def _run_batch(self, sentences: list[list[str]]) -> list[SentenceScores]:
         tokens, chars, lengths = self.vocab.batch(sentences)
         t = self.tensors
         (logits,) = self.graph.run(
@@ -106,19 +117,31 @@ class TaggerModel:
         logits = logits - logits.max(axis=2, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=2, keepdims=True)
-        return [probs[row, : len(s)] for row, s in enumerate(sentences)]
-
-    def _labels(self, tokens: list[str], probs: np.ndarray, top_k: int) -> list[TokenLabel]:
-        labels = self.vocab.labels
-        best = probs.argmax(axis=1)
-        order = np.argsort(-probs, axis=1)[:, :top_k] if top_k else None
+        # argmax and its probability for the whole batch at once, as lists: the
+        # per-token work left for the event loop is then plain list indexing.
+        best = probs.argmax(axis=2)
+        best_prob = np.take_along_axis(probs, best[:, :, None], axis=2)[:, :, 0]
+        best_rows, prob_rows = best.tolist(), best_prob.tolist()
         return [
-            TokenLabel(
-                token, labels[int(best[i])], float(probs[i, best[i]]),
-                [(labels[int(j)], float(probs[i, j])) for j in order[i]]
-                if order is not None else [],
-            )
-            for i, token in enumerate(tokens)
+            SentenceScores(best_rows[row][: len(s)], prob_rows[row][: len(s)],
+                           probs[row, : len(s)])
+            for row, s in enumerate(sentences)
+        ]
+
+    def _labels(self, tokens: list[str], scores: SentenceScores, top_k: int) -> list[TokenLabel]:
+        labels = self.vocab.labels
+        if not top_k:
+            return [
+                TokenLabel(token, labels[i], p, [])
+                for token, i, p in zip(tokens, scores.best, scores.best_prob, strict=True)
+            ]
+        order = np.argsort(-scores.probs, axis=1)[:, :top_k]
+        top_probs = np.take_along_axis(scores.probs, order, axis=1).tolist()
+        return [
+            TokenLabel(token, labels[i], p,
+                       [(labels[j], q) for j, q in zip(ids, qs, strict=True)])
+            for token, i, p, ids, qs in zip(
+                tokens, scores.best, scores.best_prob, order.tolist(), top_probs, strict=True)
         ]
 
     # ---- async API -----------------------------------------------------------
@@ -129,9 +152,9 @@ class TaggerModel:
         if deadline is not None and time.monotonic() >= deadline:
             raise DeadlineExceededError("deadline exceeded before the request was queued")
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[np.ndarray]] = loop.create_future()
+        future: asyncio.Future[list[SentenceScores]] = loop.create_future()
 
-        def settle(outcome: list[np.ndarray] | BaseException) -> None:
+        def settle(outcome: list[SentenceScores] | BaseException) -> None:  # on `loop`
             if future.done():
                 return
             if isinstance(outcome, BaseException):
@@ -139,21 +162,17 @@ class TaggerModel:
             else:
                 future.set_result(outcome)
 
-        def sink(outcome: list[np.ndarray] | BaseException) -> None:
-            loop.call_soon_threadsafe(settle, outcome)
-
         request = self.batcher.submit(
-            sentences, [len(s) for s in sentences], sink, deadline=deadline
+            sentences, [len(s) for s in sentences], settle, deadline=deadline, loop=loop
         )
         try:
-            probs = await future
+            scores = await future
         finally:
             request.cancel()  # a cancelled RPC's waiting sentences never run
-        return [self._labels(s, p, top_k) for s, p in zip(sentences, probs, strict=True)]
+        return [self._labels(s, p, top_k) for s, p in zip(sentences, scores, strict=True)]
 
     def tag_blocking(self, sentences: list[list[str]]) -> list[list[str]]:
         """Best labels without asyncio (benchmarks, scripts)."""
         return [
-            [self.vocab.labels[int(i)] for i in p.argmax(axis=1)]
-            for p in self._run_batch(sentences)
+            [self.vocab.labels[i] for i in scores.best] for scores in self._run_batch(sentences)
         ]

@@ -36,9 +36,6 @@ from seqserve.server.repository.tagger_config import (
     TaggerVocabConfig,
 )
 from seqserve.server.runtime.graph import OrtGraph
-from tests.integration_caption.conftest import captioner_run  # noqa: F401 - a fixture
-from tests.integration_tag.conftest import tagger_run  # noqa: F401 - a fixture
-from tests.sessions.conftest import charlm_run, co2_run  # noqa: F401 - fixtures
 from tests.support.server_process import ServerProcess, running_server
 
 # ---------------------------------------------------------------- builders
@@ -181,8 +178,8 @@ SESSION_LIMITS = {"max_chunk_steps": 24, "max_sessions": 48, "idle_timeout_secon
 
 @pytest.fixture(scope="module")
 def details_repository(
-    numbers_repository: Path, tagger_run: Path, captioner_run: Path,  # noqa: F811
-    co2_run: Path, charlm_run: Path, tmp_path_factory: pytest.TempPathFactory,  # noqa: F811
+    numbers_repository: Path, tagger_run: Path, captioner_run: Path,
+    co2_run: Path, charlm_run: Path, tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     from seqserve.export.captioner_export import export_captioner
     from seqserve.export.streaming import export_streaming_run
@@ -247,8 +244,6 @@ def test_get_model_tagger_labels_are_the_vocab_labels(client, details_repository
     vocab = details_repository / "pos" / "1" / _config(details_repository, "pos").vocab.file
     labels = json.loads(vocab.read_text(encoding="utf-8"))["labels"]
     served = list(_get(client, "pos").tagger.labels)
-    if not served:
-        pytest.xfail("TaggerModel does not fill ModelInfo.labels yet (engine/tagger.py)")
     assert served == labels and "NOUN" in served and "PUNCT" in served
 
 
@@ -271,7 +266,7 @@ def test_get_model_captioner(client, details_repository):
     assert details.vocab_size == len(words) > 4
 
 
-def test_get_model_streaming_forecaster(client, details_repository, co2_run):  # noqa: F811
+def test_get_model_streaming_forecaster(client, details_repository, co2_run):
     config = _config(details_repository, "co2")
     meta = _get(client, "co2")
     assert meta.kind == pb.MODEL_KIND_STREAMING and meta.WhichOneof("details") == "streaming"
@@ -288,7 +283,7 @@ def test_get_model_streaming_forecaster(client, details_repository, co2_run):  #
     assert meta.batching.max_rows == config.batching.max_rows
 
 
-def test_forecast_horizon_is_the_graphs_last_axis(details_repository, co2_run):  # noqa: F811
+def test_forecast_horizon_is_the_graphs_last_axis(details_repository, co2_run):
     horizon = json.loads((co2_run / "run.json").read_text())["arch"]["horizon"]
     version = ModelRepository(details_repository).resolve("co2")
     graph = OrtGraph(version.path / version.config.graph.file,
@@ -297,13 +292,9 @@ def test_forecast_horizon_is_the_graphs_last_axis(details_repository, co2_run): 
     assert graph.last_dim("") == graph.last_dim("no-such-output") == 0
 
 
-def test_get_model_streaming_forecast_horizon(client, co2_run):  # noqa: F811
+def test_get_model_streaming_forecast_horizon(client, co2_run):
     horizon = json.loads((co2_run / "run.json").read_text())["arch"]["horizon"]
-    served = _get(client, "co2").streaming.forecast_horizon
-    if not served:
-        pytest.xfail("StreamingModel does not fill ModelInfo.forecast_horizon yet "
-                     "(engine/sessions/model.py)")
-    assert served == horizon
+    assert _get(client, "co2").streaming.forecast_horizon == horizon
 
 
 def test_get_model_streaming_token_model(client, details_repository):

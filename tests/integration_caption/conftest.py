@@ -17,19 +17,6 @@ LIMITS = {"max_images": 4, "max_image_bytes": 200_000, "max_pixels": 512 * 512,
 
 
 @pytest.fixture(scope="session")
-def captioner_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from seqserve.models.train_captioner import CaptionerTrainConfig, train_captioner
-
-    out = Path(_CACHE) / "captioner-run" if _CACHE else tmp_path_factory.mktemp("caption-run")
-    if not (out / "DONE").exists():
-        train_captioner(CaptionerTrainConfig(
-            out=out, train_scenes=1500, test_scenes=60, epochs=2, max_minutes=0.4,
-        ))
-        (out / "DONE").write_text("ok")
-    return out
-
-
-@pytest.fixture(scope="session")
 def captioner_repository(captioner_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from seqserve.export.captioner_export import export_captioner
 

@@ -17,17 +17,6 @@ LIMITS = {"max_sentences": 16, "max_tokens": 40, "max_top_k": 3}
 
 
 @pytest.fixture(scope="session")
-def tagger_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from seqserve.models.train_tagger import TaggerTrainConfig, train_tagger
-
-    out = Path(_CACHE) / "tagger-run" if _CACHE else tmp_path_factory.mktemp("tagger-run")
-    if not (out / "DONE").exists():
-        train_tagger(TaggerTrainConfig(out=out, epochs=2, max_minutes=5.0))
-        (out / "DONE").write_text("ok")
-    return out
-
-
-@pytest.fixture(scope="session")
 def tagger_repository(tagger_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from seqserve.export.tagger_export import export_tagger
 

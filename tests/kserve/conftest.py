@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration_tag.conftest import tagger_run  # noqa: F401 - a fixture, used by name
-from tests.sessions.conftest import co2_run  # noqa: F401 - a fixture, used by name
 from tests.support.server_process import ServerProcess, running_server
 
 _CACHE = os.environ.get("SEQSERVE_TEST_CACHE")
@@ -43,7 +41,7 @@ def tiny_captioner_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def kserve_repository(
-    numbers_repository: Path, tagger_run: Path, co2_run: Path,  # noqa: F811
+    numbers_repository: Path, tagger_run: Path, co2_run: Path,
     tiny_captioner_run: Path, tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
     from seqserve.export.captioner_export import export_captioner

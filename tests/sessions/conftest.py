@@ -3,7 +3,6 @@ step counts), exported like the demo's, and the real server on them."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,48 +20,6 @@ MAX_CHUNK = 32
 
 def _dir(factory: pytest.TempPathFactory, name: str) -> Path:
     return Path(_CACHE) / name if _CACHE else factory.mktemp(name)
-
-
-@pytest.fixture(scope="session")
-def co2_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from seqserve.models.streaming.train import StreamTrainConfig, train_streaming
-
-    out = _dir(tmp_path_factory, "co2-run")
-    if not (out / "run.json").exists():
-        train_streaming(StreamTrainConfig(kind="co2", out=out, hidden=16, max_steps=150,
-                                          window=64, threads=1))
-    return out
-
-
-@pytest.fixture(scope="session")
-def charlm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from seqserve.models.streaming.train import StreamTrainConfig, train_streaming
-
-    out = _dir(tmp_path_factory, "charlm-run")
-    if not (out / "run.json").exists():
-        train_streaming(StreamTrainConfig(kind="charlm", out=out, hidden=32, emb=16,
-                                          max_steps=60, window=64, max_chars=300_000,
-                                          threads=1))
-    return out
-
-
-@pytest.fixture(scope="session")
-def wide_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained 3-feature forecaster: wrong-feature-size checks need features > 1."""
-    import torch
-
-    from seqserve.models.streaming.nets import Forecaster
-
-    out = _dir(tmp_path_factory, "wide-run")
-    if not (out / "run.json").exists():
-        torch.manual_seed(0)
-        arch = {"hidden": 8, "layers": 1, "horizon": 2, "features": 3}
-        torch.save({"kind": "co2", "arch": arch, "state_dict": Forecaster(**arch).state_dict()},
-                   out / "checkpoint.pt")
-        run = {"kind": "co2", "arch": arch, "metrics": {},
-               "normalization": {"mean": [0.0, 1.0, 2.0], "std": [1.0, 2.0, 3.0]}}
-        (out / "run.json").write_text(json.dumps(run))
-    return out
 
 
 @pytest.fixture(scope="session")

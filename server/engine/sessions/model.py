@@ -94,6 +94,7 @@ class StreamingModel:
             name=version.name, version=version.version, kind=config.kind, config=config,
             providers=list(self.graph.providers),
             available_versions=list(available_versions or [version.version]),
+            forecast_horizon=self.graph.graph.last_dim(config.present.forecast),
         )
 
     def start(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import re
 import time
 import uuid
@@ -18,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from seqserve.server.engine.loop_delivery import deliver as deliver_to_loops
 from seqserve.server.errors import InvalidArgumentError, ResourceExhaustedError
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
@@ -126,20 +126,5 @@ class SessionTable:
 
 
 def deliver(items: list[tuple[Chunk, ChunkResult | BaseException]]) -> None:
-    """Hand outcomes to their sinks, from any thread: one call_soon_threadsafe per
-    event loop for the whole list, direct calls for loop-less sinks."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Sink, ChunkResult | BaseException]]] = {}
-    for chunk, outcome in items:
-        if chunk.loop is None:
-            chunk.sink(outcome)
-        else:
-            by_loop.setdefault(chunk.loop, []).append((chunk.sink, outcome))
-    for loop, calls in by_loop.items():
-        # RuntimeError: the loop closed, nobody is waiting for these any more.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_run_all, calls)
-
-
-def _run_all(calls: list[tuple[Sink, ChunkResult | BaseException]]) -> None:
-    for sink, outcome in calls:
-        sink(outcome)
+    """Hand outcomes to their chunks' sinks, from any thread (one wake-up per loop)."""
+    deliver_to_loops((chunk.loop, chunk.sink, outcome) for chunk, outcome in items)

@@ -55,8 +55,10 @@ lint:
 protos-check:
 	$(PYTHON) -m seqserve.protos.generate --check
 
-bench: model
+bench: models
 	$(PYTHON) tests/benchmarks/bench_translate.py --model-repository $(REPO) --model en-fr
+	$(PYTHON) tests/benchmarks/bench_tag_caption.py --model-repository $(REPO) --tagger tagger --captioner captioner --out bench_results
+	$(PYTHON) tests/benchmarks/bench_sessions.py --model-repository $(REPO) --model charlm --out bench_results/bench_sessions
 
 clean:
 	rm -rf $(RUNS) $(REPO) bench_results

@@ -295,13 +295,16 @@ def plot(report: dict, path: Path) -> None:
               ("Predict streams", grpc_rows.get("streams", {})),
               ("PredictMany", grpc_rows.get("mux", {})),
               ("bare gRPC echo", grpc_rows.get("echo_floor", {})))
-    for label, rows in series:
+    for (label, rows), color in zip(series, ("C0", "C1", "C2", "C7"), strict=True):
         if not rows:
             continue
         n = [int(k) for k in rows]
-        axes[0].plot(n, [rows[k]["steps_per_s"] for k in rows], "o-", label=label)
-        axes[1].plot(n, [rows[k]["p99_ms"] for k in rows], "o-", label=f"{label} p99")
-        axes[1].plot(n, [rows[k]["p50_ms"] for k in rows], "x--", label=f"{label} p50")
+        axes[0].plot(n, [rows[k]["steps_per_s"] for k in rows], "o-", color=color, label=label)
+        axes[1].plot(n, [rows[k]["p99_ms"] for k in rows], "o-", color=color,
+                     label=f"{label} p99")
+        axes[1].plot(n, [rows[k]["p50_ms"] for k in rows], "x--", color=color,
+                     label=f"{label} p50")
+    axes[1].axhline(50, color="red", linewidth=0.8, label="p99 target 50 ms")
     axes[0].set(xlabel="sessions", ylabel="steps/s", title="throughput at fixed per-session rate")
     axes[1].set(xlabel="sessions", ylabel="ms", title="per-step latency", yscale="log")
     for ax in axes:

@@ -187,14 +187,20 @@ async def _grpc_streams(address: str, name: str, sessions: int, rate: float,
             await call.write(open_message(name))
             await call.read()
 
-        async def step(i: int) -> None:
-            await calls[i].write(message)
-            await calls[i].read()
+        return await _stream_per_session(calls, message, rate, seconds)
 
-        result = await _paced(sessions, rate, seconds, step)
-        for call in calls:
-            await call.done_writing()
-            await call.read()  # EOF: the stream is over before the channel closes
+
+async def _stream_per_session(calls: list, message: object, rate: float, seconds: float) -> dict:
+    """Each stream sends `message` and waits for its reply, paced; then ends."""
+
+    async def step(i: int) -> None:
+        await calls[i].write(message)
+        await calls[i].read()
+
+    result = await _paced(len(calls), rate, seconds, step)
+    for call in calls:
+        await call.done_writing()
+        await call.read()  # EOF: the stream is over before the channel closes
     return result
 
 
@@ -226,16 +232,7 @@ async def _grpc_echo(address: str, sessions: int, rate: float, seconds: float) -
                                        response_deserializer=bytes)
         calls = [method() for _ in range(sessions)]
         payload = _wire_chunk("charlm").SerializeToString()
-
-        async def step(i: int) -> None:
-            await calls[i].write(payload)
-            await calls[i].read()
-
-        result = await _paced(sessions, rate, seconds, step)
-        for call in calls:
-            await call.done_writing()
-            await call.read()  # EOF: the stream is over before the channel closes
-    return result
+        return await _stream_per_session(calls, payload, rate, seconds)
 
 
 @contextlib.contextmanager

@@ -81,15 +81,20 @@ def _interrupted_code(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
     return grpc.StatusCode.CANCELLED
 
 
+def client_status(exc: BaseException, where: str) -> tuple[grpc.StatusCode, str]:
+    """The status code and the message a client sees for `exc`. A bug (INTERNAL) gets
+    a generic message, its traceback goes to the server log naming `where`."""
+    code = status_for(exc)
+    if code is grpc.StatusCode.INTERNAL:
+        logger.error("%s failed with an unexpected error", where, exc_info=exc)
+        return code, INTERNAL_MESSAGE
+    return code, str(exc) or code.name
+
+
 async def _abort(record: _CallRecord, context: grpc.aio.ServicerContext, exc: Exception) -> None:
     """Record and abort the RPC for `exc`; always raises (grpc.aio.AbortError)."""
-    code = status_for(exc)
+    code, message = client_status(exc, record.method)
     record.finish(code)
-    if code is grpc.StatusCode.INTERNAL:
-        logger.error("%s failed with an unexpected error", record.method, exc_info=exc)
-        message = INTERNAL_MESSAGE
-    else:
-        message = str(exc) or code.name
     await context.abort(code, message)
 
 

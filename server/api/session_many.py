@@ -1,17 +1,14 @@
 """PredictMany: steps of many sessions multiplexed over one stream.
 
-Each request becomes one task: its steps are validated and queued together
-(one scheduler lock per model), and its response goes out once all of them
-are done. Requests are independent, so a slow one never holds back the next;
-responses carry the request's id. Per-step errors travel in the response, so
-one bad step never fails its batch-mates or the stream.
+Each request is answered in its own task (concurrent_stream.py): its steps
+are validated and queued together (one scheduler lock per model), and its
+response, carrying the request's id, goes out once all of them are done.
+Per-step errors travel in the response, so one bad step never fails its
+batch-mates or the stream.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,24 +16,17 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import session_convert as sc
-from seqserve.server.api.errors import INTERNAL_MESSAGE, grpc_method, status_for
+from seqserve.server.api.concurrent_stream import answer_concurrently
+from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.errors import InvalidArgumentError, SeqServeError
-
-log = logging.getLogger(__name__)
 
 MAX_STEPS_PER_REQUEST = 4096
 MAX_REQUESTS_IN_FLIGHT = 64
-"""Requests of one stream being answered at once; reading waits beyond it, so a
-client that never reads its responses cannot grow the server's memory."""
+"""Requests of one stream being answered at once (reading waits beyond it)."""
 
 
 def step_error(exc: BaseException) -> pb.PredictManyResult:
-    code = status_for(exc)
-    if code is grpc.StatusCode.INTERNAL:
-        log.error("PredictMany step failed with an unexpected error", exc_info=exc)
-        message = INTERNAL_MESSAGE
-    else:
-        message = str(exc) or code.name
+    code, message = client_status(exc, "a PredictMany step")
     return pb.PredictManyResult(error=pb.StepError(code=code.value[0], message=message))
 
 
@@ -50,45 +40,10 @@ class PredictManyMethods:
     async def PredictMany(
         self, requests: AsyncIterator[pb.PredictManyRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.PredictManyResponse]:
-        answers: asyncio.Queue[pb.PredictManyResponse | BaseException | None] = asyncio.Queue()
-        room = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
-        tasks: set[asyncio.Task[None]] = set()
-
-        async def answer(request: pb.PredictManyRequest) -> None:
-            try:
-                answers.put_nowait(await self._answer(request))
-            except BaseException as exc:  # a bug in _answer: end the stream with it
-                answers.put_nowait(exc)
-                raise
-            finally:
-                room.release()
-
-        async def read_all() -> None:
-            try:
-                async for request in requests:
-                    await room.acquire()
-                    task = asyncio.create_task(answer(request))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
-                for _ in range(MAX_REQUESTS_IN_FLIGHT):  # every answer is queued
-                    await room.acquire()
-                answers.put_nowait(None)
-            except BaseException as exc:
-                answers.put_nowait(exc)
-                raise
-
-        reader = asyncio.create_task(read_all())
-        try:
-            while (item := await answers.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            for task in (reader, *tasks):
-                task.cancel()
-            for task in (reader, *tasks):
-                with contextlib.suppress(BaseException):
-                    await task
+        async for response in answer_concurrently(
+            requests, self._answer, max_in_flight=MAX_REQUESTS_IN_FLIGHT
+        ):
+            yield response
 
     async def _answer(self, request: pb.PredictManyRequest) -> pb.PredictManyResponse:
         steps = request.steps

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
 import numpy as np
 
+from seqserve.server.engine.blocking_decode import decode_blocking
 from seqserve.server.engine.captioner_graphs import CaptionerGraphs
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
@@ -131,31 +131,6 @@ class CaptionerModel:
     def caption_blocking(
         self, arrays: list[np.ndarray], options: DecodingOptions, *, chunk: int = 32
     ) -> list[SentenceResult]:
-        resolved = self.resolve(options)
-        chunks = [arrays[i : i + chunk] for i in range(0, len(arrays), chunk)]
-        outcome: dict[int, Event] = {}
-        done = threading.Event()
-        lock = threading.Lock()
-
-        def make_sink(index: int):
-            def sink(event: Event) -> None:
-                if isinstance(event, PartialEvent):
-                    return
-                with lock:
-                    outcome[index] = event
-                    if len(outcome) == len(chunks):
-                        done.set()
-            return sink
-
-        for index, part in enumerate(chunks):
-            self.scheduler.submit(DecodeJob(part, resolved, make_sink(index)))
-        if chunks:
-            done.wait()
-        results: list[SentenceResult] = []
-        for index in range(len(chunks)):
-            event = outcome[index]
-            if isinstance(event, ErrorEvent):
-                raise event.error
-            assert isinstance(event, DoneEvent)
-            results.extend(self.results(event, resolved))
-        return results
+        return decode_blocking(
+            self.scheduler, arrays, self.resolve(options), chunk, self.results
+        )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import AsyncIterator
 
+from seqserve.server.engine.blocking_decode import decode_blocking
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
 from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
@@ -146,34 +146,6 @@ class Seq2SeqModel:
         self, sources: list[list[int]], options: DecodingOptions, *, chunk: int = 16
     ) -> list[SentenceResult]:
         """Decode token ids without asyncio; chunks join the batch as separate jobs."""
-        resolved = self.resolve(options)
-        done = threading.Event()
-        pending = [0]
-        outcome: dict[int, Event] = {}
-        lock = threading.Lock()
-        chunks = [sources[i : i + chunk] for i in range(0, len(sources), chunk)]
-        pending[0] = len(chunks)
-
-        def make_sink(index: int):
-            def sink(event: Event) -> None:
-                if isinstance(event, PartialEvent):
-                    return
-                with lock:
-                    outcome[index] = event
-                    pending[0] -= 1
-                    if pending[0] == 0:
-                        done.set()
-            return sink
-
-        for index, part in enumerate(chunks):
-            self.scheduler.submit(DecodeJob(part, resolved, make_sink(index)))
-        if chunks:
-            done.wait()
-        results: list[SentenceResult] = []
-        for index in range(len(chunks)):
-            event = outcome[index]
-            if isinstance(event, ErrorEvent):
-                raise event.error
-            assert isinstance(event, DoneEvent)
-            results.extend(self.results(event, resolved))
-        return results
+        return decode_blocking(
+            self.scheduler, sources, self.resolve(options), chunk, self.results
+        )

@@ -65,36 +65,19 @@ async def _drive(model: StreamingModel, sessions: int, rate: float | None, secon
     """rate=None: closed loop (saturation); else each session paces itself at `rate`."""
     chunks = _chunks(model)
     ids = [model.open(f"bench-{i}").session_id for i in range(sessions)]
-    latencies: list[float] = []
-    count = 0
-    stop_at = time.perf_counter() + seconds
     ticks_before = model.scheduler.ticks
+    sent = 0
 
-    async def one(sid: str, offset: float) -> None:
-        nonlocal count
-        period = 0.0 if rate is None else 1.0 / rate
-        next_at = time.perf_counter() + offset * period
-        while True:
-            if period:
-                delay = next_at - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                next_at += period
-            if time.perf_counter() >= stop_at:
-                return
-            started = time.perf_counter()
-            await model.predict(sid, chunks[count % len(chunks)])
-            latencies.append(time.perf_counter() - started)
-            count += 1
+    async def step(i: int) -> None:
+        nonlocal sent
+        sent += 1
+        await model.predict(ids[i], chunks[sent % len(chunks)])
 
-    started = time.perf_counter()
-    await asyncio.gather(*[one(sid, i / sessions) for i, sid in enumerate(ids)])
-    elapsed = time.perf_counter() - started
+    result = await _paced(sessions, rate, seconds, step)
     ticks = model.scheduler.ticks - ticks_before
     for sid in ids:
         model.close(sid)
-    result = _summary(latencies, count, elapsed)
-    result["mean_rows_per_run"] = round(count / max(ticks, 1), 1)
+    result["mean_rows_per_run"] = round(result["steps"] / max(ticks, 1), 1)
     return result
 
 
@@ -144,21 +127,23 @@ def run_engine(repository: Path, name: str, counts: list[int], rate: float,
 
 
 async def _paced(
-    sessions: int, rate: float, seconds: float,
+    sessions: int, rate: float | None, seconds: float,
     step: Callable[[int], Awaitable[object]],
 ) -> dict:
-    """Session i calls step(i) every 1/rate s (phases spread evenly) for `seconds`."""
+    """Session i calls step(i) every 1/rate s (phases spread evenly) for `seconds`;
+    rate=None: each calls again as soon as its last step returned (closed loop)."""
     latencies: list[float] = []
     stop_at = time.perf_counter() + seconds
 
     async def one(i: int) -> None:
-        period = 1.0 / rate
+        period = 0.0 if rate is None else 1.0 / rate
         next_at = time.perf_counter() + (i / sessions) * period
         while True:
-            delay = next_at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_at += period
+            if period:
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at += period
             if time.perf_counter() >= stop_at:
                 return
             started = time.perf_counter()

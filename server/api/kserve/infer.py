@@ -10,24 +10,19 @@ stream carries on, as in Triton.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
 from seqserve.protos.inference import grpc_service_pb2 as pb
-from seqserve.server.api.errors import INTERNAL_MESSAGE, grpc_method, status_for
+from seqserve.server.api.concurrent_stream import answer_concurrently
+from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.kserve import tensors, validate
 from seqserve.server.api.kserve.kinds import InferCall, KindAdapter
 from seqserve.server.api.kserve.params import Parameters, parameters_dict
 from seqserve.server.api.kserve.stats import RequestTimer, Statistics
 from seqserve.server.api.translation_servicer import deadline_of
-from seqserve.server.errors import SeqServeError
-
-logger = logging.getLogger(__name__)
 
 
 class InferMethods:
@@ -85,58 +80,20 @@ class InferMethods:
         self, requests: AsyncIterator[pb.ModelInferRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ModelStreamInferResponse]:
         deadline = deadline_of(context)
-        done: asyncio.Queue[pb.ModelStreamInferResponse | None] = asyncio.Queue()
-        running: set[asyncio.Task[None]] = set()
-        last_of_sequence: dict[tuple[str, str], asyncio.Task[None]] = {}
-
-        async def run(request: pb.ModelInferRequest, after: asyncio.Task[None] | None) -> None:
-            if after is not None:
-                await asyncio.wait({after})  # the previous request of this sequence
-            await done.put(await self._stream_one(request, deadline))
-
-        async def read() -> None:
-            try:
-                async for request in requests:
-                    key = _sequence_key(request)
-                    task = asyncio.ensure_future(
-                        run(request, last_of_sequence.get(key) if key else None)
-                    )
-                    running.add(task)
-                    task.add_done_callback(running.discard)
-                    if key:
-                        last_of_sequence[key] = task
-                        # A long-lived stream of many sequences keeps only live links.
-                        task.add_done_callback(
-                            lambda t, k=key: last_of_sequence.pop(k, None)
-                            if last_of_sequence.get(k) is t else None
-                        )
-                if running:
-                    await asyncio.wait(set(running))
-            finally:
-                # Also when reading fails: the loop below must end, then re-raise it.
-                done.put_nowait(None)
-
-        reader = asyncio.ensure_future(read())
-        try:
-            while (item := await done.get()) is not None:
-                yield item
-            await reader  # surfaces a broken request stream as the RPC's error
-        finally:
-            for task in (reader, *running):
-                task.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.gather(reader, *running, return_exceptions=True)
+        # Requests of one sequence are answered in arrival order; the rest at once.
+        async for response in answer_concurrently(
+            requests, lambda request: self._stream_one(request, deadline), key=_sequence_key
+        ):
+            yield response
 
     async def _stream_one(
         self, request: pb.ModelInferRequest, deadline: float | None
     ) -> pb.ModelStreamInferResponse:
         try:
             response = await self.infer_one(request, deadline)
-        except SeqServeError as exc:
-            return _stream_error(request, f"[{status_for(exc).name}] {exc}")
-        except Exception:
-            logger.exception("ModelStreamInfer request failed with an unexpected error")
-            return _stream_error(request, INTERNAL_MESSAGE)
+        except Exception as exc:
+            code, message = client_status(exc, "a ModelStreamInfer request")
+            return _stream_error(request, f"[{code.name}] {message}")
         return pb.ModelStreamInferResponse(infer_response=response)
 
 

@@ -212,6 +212,3 @@ class StreamingModel:
             raise InvalidArgumentError("empty chunk: send at least one step")
         if steps > limit:
             raise InvalidArgumentError(f"chunk of {steps} steps exceeds max_chunk_steps={limit}")
-
-    def present(self, outputs: dict[str, np.ndarray], top_k: int) -> list[StepOutput]:
-        return Presenter.rows(self.presenter.columns(outputs, top_k))

@@ -138,12 +138,6 @@ class SessionScheduler:
             metrics.SESSIONS_OPENED.labels(self.model, how).inc()
             return self._info(session, resumed=snapshot is not None)
 
-    def submit(self, session_id: str, chunk: Chunk) -> None:
-        with self._cond:
-            self._check_running()
-            self._enqueue(session_id, chunk)
-            self._cond.notify()
-
     def submit_many(self, items: list[tuple[str, Chunk]]) -> list[SeqServeError | None]:
         """Queue chunks of many sessions under one lock; per item None or why it was
         refused (the others are queued regardless)."""

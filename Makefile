@@ -7,12 +7,33 @@ PORT ?= 50051
 METRICS_PORT ?= 9090
 TRAIN_MINUTES ?= 5
 
-.PHONY: install model models demo serve test lint protos-check bench clean
+.PHONY: install system-deps model models demo serve test lint protos-check bench clean
 
 # Everything the project needs, from its own files: the package with its
-# training/export extra and the dev tools (torch==2.13.0 is the local CPU wheel).
-install:
+# training/export extra and the dev tools (torch==2.13.0 is the local CPU wheel),
+# and the real components the tests start on 127.0.0.1 (system-deps).
+install: system-deps
 	$(PYTHON) -m pip install -q -e ".[train,dev]"
+
+# Debian packages of the components the tests and deploy/ files run for real:
+# Redis (session store across replicas), HAProxy (gRPC load balancer),
+# Prometheus + promtool (scrape and alert-rule tests). Installed when missing
+# and this is root with apt; otherwise the exact command is printed and the
+# tests that need a missing binary skip, naming it.
+SYSTEM_PACKAGES := redis-server haproxy prometheus
+SYSTEM_BINARIES := redis-server haproxy prometheus promtool
+system-deps:
+	@missing=""; for b in $(SYSTEM_BINARIES); do command -v $$b >/dev/null 2>&1 || \
+		[ -x /usr/sbin/$$b ] || missing="$$missing $$b"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing$$missing (Debian: $(SYSTEM_PACKAGES))"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else \
+		echo "missing$$missing: run 'sudo apt-get install -y $(SYSTEM_PACKAGES)';" \
+			"tests that need them are skipped"; \
+	fi
 
 # Each demo model: train if its run has no DONE stamp, export if the repository
 # has no version of it yet. Budgets keep the whole first run of `make demo`

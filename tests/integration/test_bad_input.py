@@ -50,5 +50,6 @@ def test_bad_request_gets_its_status_and_server_keeps_serving(
             list(client.TranslateStream(bad, timeout=30))
         assert streamed.value.code() == code
         good = client.Translate(request(["twelve"]), timeout=30)
-    assert good.translations[0].hypotheses[0].text
+    # Any hypothesis (a tiny model may even say nothing) proves the server still answers.
+    assert len(good.translations) == 1 and len(good.translations[0].hypotheses) == 1
     assert server.alive()

@@ -61,6 +61,16 @@ def decoding_options_from_proto(msg: pb.DecodingOptions) -> DecodingOptions:
         max_length=_optional(msg, "max_length"),
         min_length=_optional(msg, "min_length"),
         return_scores=msg.return_scores if msg.HasField("return_scores") else True,
+        sampling_topk=_optional(msg, "sampling_topk"),
+        sampling_topp=_optional(msg, "sampling_topp"),
+        sampling_temperature=_optional(msg, "sampling_temperature"),
+        seed=_optional(msg, "seed"),
+        repetition_penalty=_optional(msg, "repetition_penalty"),
+        no_repeat_ngram_size=_optional(msg, "no_repeat_ngram_size"),
+        suppress_sequences=tuple(msg.suppress_sequences),
+        target_prefix=tuple(msg.target_prefix),
+        return_attention=msg.return_attention,
+        return_alternatives=msg.return_alternatives,
     )
 
 
@@ -70,12 +80,26 @@ def _optional(msg: pb.DecodingOptions, name: str) -> Any:
 
 def decoding_options_to_proto(options: DecodingOptions) -> pb.DecodingOptions:
     """The client side: only fields the caller set go on the wire."""
-    msg = pb.DecodingOptions(return_scores=options.return_scores)
-    for name in ("beam_size", "n_best", "length_penalty", "max_length", "min_length"):
+    msg = pb.DecodingOptions(
+        return_scores=options.return_scores,
+        suppress_sequences=list(options.suppress_sequences),
+        target_prefix=list(options.target_prefix),
+    )
+    for name in _SCALAR_OPTIONS:
         value = getattr(options, name)
         if value is not None:
             setattr(msg, name, value)
+    for name in ("return_attention", "return_alternatives"):
+        if getattr(options, name):
+            setattr(msg, name, True)
     return msg
+
+
+_SCALAR_OPTIONS = (
+    "beam_size", "n_best", "length_penalty", "max_length", "min_length", "sampling_topk",
+    "sampling_topp", "sampling_temperature", "seed", "repetition_penalty",
+    "no_repeat_ngram_size",
+)
 
 
 # ---------------------------------------------------------------- results
@@ -83,6 +107,9 @@ def decoding_options_to_proto(options: DecodingOptions) -> pb.DecodingOptions:
 
 def hypothesis_to_proto(hyp: Hypothesis, *, return_scores: bool) -> pb.Hypothesis:
     msg = pb.Hypothesis(text=hyp.text, tokens=hyp.tokens)
+    for weights in hyp.attention or ():
+        aligned = max(range(len(weights)), key=weights.__getitem__) if weights else 0
+        msg.attention.add(weights=weights, aligned_position=aligned)
     if return_scores:
         msg.score = hyp.score
         msg.log_prob = hyp.log_prob
@@ -96,6 +123,7 @@ def hypothesis_from_proto(msg: pb.Hypothesis) -> Hypothesis:
         tokens=list(msg.tokens),
         score=msg.score if msg.HasField("score") else math.nan,
         log_prob=msg.log_prob if msg.HasField("log_prob") else math.nan,
+        attention=[list(a.weights) for a in msg.attention] or None,
     )
 
 

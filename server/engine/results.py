@@ -14,6 +14,9 @@ class Hypothesis:
     """Length-normalised log probability (the ranking score)."""
     log_prob: float
     """Sum of token log probabilities, not normalised."""
+    attention: list[list[float]] | None = None
+    """Per output token, attention weights over the source positions
+    (return_attention); its argmax is the token's alignment."""
 
 
 @dataclass(frozen=True)

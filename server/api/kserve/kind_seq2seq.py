@@ -5,7 +5,11 @@
     SCORES      FP32  [B, n_best]    length-normalised log probabilities
 
 Decoding options are request parameters with the domain API's names and
-ranges: beam_size, n_best, length_penalty, max_length, min_length.
+ranges: beam_size, n_best, length_penalty, max_length, min_length,
+sampling_topk, sampling_topp, sampling_temperature, seed, repetition_penalty,
+no_repeat_ngram_size, return_alternatives, return_attention, and the text
+options target_prefix / suppress_sequences: a plain string (one text), or a
+JSON list of strings (target_prefix: one per sentence).
 """
 
 from __future__ import annotations
@@ -46,6 +50,16 @@ def options_from_parameters(call: InferCall) -> DecodingOptions:
         length_penalty=p.float("length_penalty"),
         max_length=p.int("max_length"),
         min_length=p.int("min_length"),
+        sampling_topk=p.int("sampling_topk"),
+        sampling_topp=p.float("sampling_topp"),
+        sampling_temperature=p.float("sampling_temperature"),
+        seed=p.int("seed"),
+        repetition_penalty=p.float("repetition_penalty"),
+        no_repeat_ngram_size=p.int("no_repeat_ngram_size"),
+        return_alternatives=bool(p.bool("return_alternatives")),
+        return_attention=bool(p.bool("return_attention")),
+        target_prefix=p.texts("target_prefix"),
+        suppress_sequences=p.texts("suppress_sequences"),
     )
 
 

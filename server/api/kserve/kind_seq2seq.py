@@ -14,6 +14,7 @@ JSON list of strings (target_prefix: one per sentence).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor, bytes_tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
-from seqserve.server.engine.results import SentenceResult
+from seqserve.server.engine.results import PartialUpdate, SentenceResult
 from seqserve.server.errors import InvalidArgumentError
 
 TEXT, HYPOTHESES, SCORES = "TEXT", "HYPOTHESES", "SCORES"
@@ -92,6 +93,21 @@ class Seq2SeqAdapter:
         resolved = options.resolve(config.decoding, config.limits)  # INVALID_ARGUMENT early
         results = await handle.translate(sentences, options, deadline=call.deadline)
         return InferOutcome(nbest_outputs(HYPOTHESES, results, resolved.n_best), len(sentences))
+
+    async def infer_stream(
+        self, handle: Any, call: InferCall
+    ) -> AsyncIterator[PartialUpdate | InferOutcome]:
+        """Partial hypotheses, then the outcome ModelInfer would give (stream_partials)."""
+        sentences = decode_text(call.inputs[TEXT])
+        options = options_from_parameters(call)
+        config = handle.info.config
+        resolved = options.resolve(config.decoding, config.limits)
+        async for item in handle.translate_stream(sentences, options, deadline=call.deadline):
+            if isinstance(item, PartialUpdate):
+                yield item
+            else:
+                yield InferOutcome(nbest_outputs(HYPOTHESES, item, resolved.n_best),
+                                   len(sentences))
 
     def forget(self, model: str) -> None:
         return None

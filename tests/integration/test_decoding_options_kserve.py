@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from tritonclient.grpc import service_pb2
 
@@ -56,6 +57,19 @@ def test_parameters_reach_the_engine(stub) -> None:
     a = stub.ModelInfer(infer_request([SOURCE], **options), timeout=60)
     b = stub.ModelInfer(infer_request([SOURCE], **options), timeout=60)
     assert hypotheses(a) == hypotheses(b) and len(hypotheses(a)) == 2
+    assert "ATTENTION" not in [o.name for o in a.outputs]
+
+
+def test_return_attention_adds_the_attention_tensor(stub) -> None:
+    response = stub.ModelInfer(infer_request([SOURCE, b"two"], return_attention=True,
+                                             beam_size=2, n_best=2), timeout=60)
+    names = [o.name for o in response.outputs]
+    shape = list(response.outputs[names.index("ATTENTION")].shape)
+    assert shape[:2] == [2, 2]
+    weights = np.frombuffer(response.raw_output_contents[names.index("ATTENTION")],
+                            dtype="<f4").reshape(shape)
+    sums = weights.sum(axis=3)
+    assert np.all((np.abs(sums - 1) < 1e-3) | (sums == 0))  # a distribution or padding
 
 
 @pytest.mark.parametrize(("params", "mentions"), [

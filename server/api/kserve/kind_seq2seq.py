@@ -26,7 +26,7 @@ from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate, SentenceResult
 from seqserve.server.errors import InvalidArgumentError
 
-TEXT, HYPOTHESES, SCORES = "TEXT", "HYPOTHESES", "SCORES"
+TEXT, HYPOTHESES, SCORES, ATTENTION = "TEXT", "HYPOTHESES", "SCORES", "ATTENTION"
 
 
 def decode_text(tensor: Tensor) -> list[str]:
@@ -72,7 +72,23 @@ def nbest_outputs(name: str, results: list[SentenceResult], width: int) -> list[
         for col, hyp in enumerate(result.hypotheses[:width]):
             scores[row, col] = hyp.score
     padded = [row + [""] * (width - len(row)) for row in texts]
-    return [bytes_tensor(name, padded), Tensor(SCORES, "FP32", scores)]
+    outputs = [bytes_tensor(name, padded), Tensor(SCORES, "FP32", scores)]
+    if any(h.attention is not None for r in results for h in r.hypotheses):
+        outputs.append(attention_output(results, width))
+    return outputs
+
+
+def attention_output(results: list[SentenceResult], width: int) -> Tensor:
+    """ATTENTION FP32 [B, width, tokens, source positions], zero-padded (return_attention)."""
+    hyps = [h for r in results for h in r.hypotheses[:width]]
+    tokens = max((len(h.attention or []) for h in hyps), default=0)
+    source = max((len(row) for h in hyps for row in h.attention or []), default=0)
+    weights = np.zeros((len(results), width, tokens, source), dtype=np.float32)
+    for b, result in enumerate(results):
+        for n, hyp in enumerate(result.hypotheses[:width]):
+            for t, row in enumerate(hyp.attention or []):
+                weights[b, n, t, : len(row)] = row
+    return Tensor(ATTENTION, "FP32", weights)
 
 
 class Seq2SeqAdapter:
@@ -82,7 +98,9 @@ class Seq2SeqAdapter:
         config = info.config
         return Signature(
             inputs=(TensorSpec(TEXT, "BYTES", (1,)),),
-            outputs=(TensorSpec(HYPOTHESES, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,))),
+            outputs=(TensorSpec(HYPOTHESES, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,)),
+                     # Only sent when the request sets return_attention.
+                     TensorSpec(ATTENTION, "FP32", (-1, -1, -1), optional=True)),
             max_batch_size=config.limits.max_sentences,
         )
 

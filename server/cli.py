@@ -2,7 +2,7 @@
 
     seqserve serve --model-repository DIR [--host H --port P --metrics-port M --policy ...]
     seqserve client translate --target HOST:PORT --model NAME [--beam-size N ...] "text" ...
-    seqserve client tag|caption|stream ...   (see server/api/client_commands.py)
+    seqserve client tag|caption|stream ...   (see client/commands.py)
     seqserve train ...   /   seqserve export ...   (need the `train` extra: torch)
 
 Nothing is parsed or imported heavily at import time: the parser is built in
@@ -93,7 +93,7 @@ def _add_client(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
     p.set_defaults(handler=_cmd_client_translate)
-    from seqserve.server.api.client_commands import COMMANDS
+    from seqserve.client.commands import COMMANDS
 
     for name, help_text in COMMANDS.items():  # dispatched in main(), listed for --help
         calls.add_parser(name, help=help_text, add_help=False)
@@ -143,8 +143,8 @@ def _format_score(value: float) -> str:
 def _cmd_client_translate(args: argparse.Namespace) -> int:
     import grpc
 
-    from seqserve.server.api.client import TranslateReply, TranslationClient
-    from seqserve.server.engine.options import DecodingOptions
+    from seqserve.client.translation_client import TranslateReply, TranslationClient
+    from seqserve.client.types import DecodingOptions
 
     options = DecodingOptions(
         beam_size=args.beam_size,
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in _DELEGATED:
         return _delegate(argv[0], argv[1:])
     if len(argv) > 1 and argv[0] == "client" and argv[1] in ("tag", "caption", "stream"):
-        from seqserve.server.api.client_commands import run
+        from seqserve.client.commands import run
 
         return run(argv[1], argv[2:])
     args = build_parser().parse_args(argv)

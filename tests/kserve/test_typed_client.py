@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tritonclient.grpc as grpcclient
 
-from seqserve.server.api.kinds_client import SeqServeClient
-from seqserve.server.engine.options import DecodingOptions
+from seqserve.client import DecodingOptions, SeqServeClient
 from tests.kserve.conftest import CAPTIONER, FORECASTER, TAGGER, TRANSLATOR
 from tests.kserve.kserve_helpers import decoded, text_input
 from tests.kserve.test_kserve_infer import _png

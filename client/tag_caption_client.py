@@ -1,8 +1,8 @@
 """Command-line calls of Tag and Caption (for the demo and for trying a model).
 
-    python -m seqserve.server.api.tag_caption_client tag --target HOST:PORT \\
+    python -m seqserve.client.tag_caption_client tag --target HOST:PORT \\
         --model pos-tr [--top-k 2] "Bu kitap çok güzel ." ...
-    python -m seqserve.server.api.tag_caption_client caption --target HOST:PORT \\
+    python -m seqserve.client.tag_caption_client caption --target HOST:PORT \\
         --model scenes [--beam-size 5 --n-best 3] scene.png ...
 
 Exit code 1 and the status on stderr when the server refuses a call.
@@ -16,12 +16,13 @@ from pathlib import Path
 
 import grpc
 
+from seqserve.client.channel import connect
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m seqserve.server.api.tag_caption_client")
+    p = argparse.ArgumentParser(prog="python -m seqserve.client.tag_caption_client")
     sub = p.add_subparsers(dest="command", required=True)
     tag = sub.add_parser("tag", help="tag raw sentences (split on whitespace)")
     caption = sub.add_parser("caption", help="caption PNG/JPEG files")
@@ -70,7 +71,7 @@ def _caption(stub: pb_grpc.SeqServeStub, args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    with grpc.insecure_channel(args.target) as channel:
+    with connect(args.target) as channel:
         stub = pb_grpc.SeqServeStub(channel)
         try:
             (_tag if args.command == "tag" else _caption)(stub, args)

@@ -1,6 +1,6 @@
 """The typed Python client of every kind on the domain API (seqserve.v1).
 
-TranslationClient (client.py) covers translate; SeqServeClient adds tag,
+TranslationClient (translation_client.py) covers translate; SeqServeClient adds tag,
 caption and streaming sessions with the same conventions: plain Python in
 and out (DecodingOptions, small frozen dataclasses), grpc.RpcError on a
 refused call, one channel per client, usable as a context manager.
@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from seqserve.client import convert
+from seqserve.client.session_client import chunk_message, stream
+from seqserve.client.translation_client import TranslationClient
+from seqserve.client.types import DecodingOptions, SentenceResult
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
-from seqserve.server.api import convert
-from seqserve.server.api.client import TranslationClient
-from seqserve.server.api.session_client import chunk_message, stream
-from seqserve.server.engine.options import DecodingOptions
-from seqserve.server.engine.results import SentenceResult
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
-"""A small client for streaming sessions, and `python -m seqserve.server.api.session_client`.
+"""A small client for streaming sessions, and `python -m seqserve.client.session_client`.
 
-    python -m seqserve.server.api.session_client --address 127.0.0.1:50051 \\
+    python -m seqserve.client.session_client --address 127.0.0.1:50051 \\
         --model co2 --values "315.7 317.5 317.6 | 317.5 316.4"     # '|' separates chunks
-    python -m seqserve.server.api.session_client --model charlm --text "Choose |Format - |Cells"
+    python -m seqserve.client.session_client --model charlm --text "Choose |Format - |Cells"
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import grpc
 
+from seqserve.client.channel import connect
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 
@@ -61,7 +62,7 @@ def _describe(step: pb.StepOutput) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seqserve.server.api.session_client")
+    parser = argparse.ArgumentParser(prog="python -m seqserve.client.session_client")
     parser.add_argument("--address", default="127.0.0.1:50051")
     parser.add_argument("--model", required=True)
     parser.add_argument("--session-id", default="")
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                   for part in args.values.split("|")]
     else:
         chunks = [chunk_message(text=part, top_k=args.top_k) for part in args.text.split("|")]
-    with grpc.insecure_channel(args.address) as channel:
+    with connect(args.address) as channel:
         try:
             responses = stream(pb_grpc.SeqServeStub(channel), args.model, chunks,
                                args.session_id, keep=args.keep)

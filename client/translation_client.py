@@ -1,7 +1,7 @@
 """A small synchronous client of the seqserve.v1 domain API.
 
-Takes and returns engine objects (DecodingOptions, SentenceResult,
-PartialUpdate), so callers never touch protobuf. Errors surface as
+Takes and returns plain value types (seqserve.client.types: DecodingOptions,
+SentenceResult, PartialUpdate), so callers never touch protobuf. Errors surface as
 grpc.RpcError, whose .code() is the server's status.
 """
 
@@ -13,11 +13,11 @@ from types import TracebackType
 
 import grpc
 
+from seqserve.client import convert
+from seqserve.client.channel import ChannelOption, connect
+from seqserve.client.types import DecodingOptions, PartialUpdate, SentenceResult
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
-from seqserve.server.api import convert
-from seqserve.server.engine.options import DecodingOptions
-from seqserve.server.engine.results import PartialUpdate, SentenceResult
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,12 @@ class TranslationClient:
         reply = client.translate(["hello"], model="en-fr")
     """
 
-    def __init__(self, target: str, *, timeout: float | None = 30.0) -> None:
+    def __init__(
+        self, target: str, *, timeout: float | None = 30.0,
+        channel_options: Sequence[ChannelOption] = (),
+    ) -> None:
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target)
+        self._channel: grpc.Channel = connect(target, options=channel_options)
         self._stub = pb_grpc.SeqServeStub(self._channel)
 
     def _request(

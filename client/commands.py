@@ -23,7 +23,7 @@ COMMANDS = {
 
 
 def _stream(argv: list[str]) -> int:
-    from seqserve.server.api import session_client
+    from seqserve.client import session_client
 
     parser = argparse.ArgumentParser(prog="seqserve client stream")
     parser.add_argument("--target", default="127.0.0.1:50051", help="HOST:PORT of the server")
@@ -52,6 +52,6 @@ def run(command: str, argv: list[str]) -> int:
     """Run `seqserve client COMMAND ARGV...`; returns the exit code."""
     if command == "stream":
         return _stream(argv)
-    from seqserve.server.api import tag_caption_client
+    from seqserve.client import tag_caption_client
 
     return int(tag_caption_client.main([command, *argv]) or 0)

@@ -57,14 +57,35 @@ def _existing_dir(value: str) -> Path:
     return path
 
 
+def _port(value: str, *, lowest: int = 0) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not lowest <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside [{lowest}, 65535]")
+    return port
+
+
+def _metrics_port(value: str) -> int:
+    return _port(value, lowest=-1)
+
+
 def _add_serve(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("serve", help="serve a model repository over gRPC")
+    p = commands.add_parser(
+        "serve", help="serve a model repository over gRPC",
+        epilog="Every option is also a setting: SEQSERVE_<DEST> in the environment (e.g. "
+        "SEQSERVE_MODEL_REPOSITORY) or a key of the --config file (e.g. model_repository). "
+        "A flag wins over the environment, which wins over the file.",
+    )
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="settings file (.yaml/.yml/.toml) with the options below as keys")
     p.add_argument("--model-repository", type=_existing_dir, required=True, metavar="DIR")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    p.add_argument("--port", type=int, default=50051, help="gRPC port; 0 picks a free one")
+    p.add_argument("--port", type=_port, default=50051, help="gRPC port; 0 picks a free one")
     p.add_argument(
         "--metrics-port",
-        type=int,
+        type=_metrics_port,
         default=9090,
         help="Prometheus /metrics port on --host; 0 picks a free one, -1 disables",
     )
@@ -194,7 +215,18 @@ def main(argv: list[str] | None = None) -> int:
         from seqserve.client.commands import run
 
         return run(argv[1], argv[2:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if argv and argv[0] == "serve" and not {"-h", "--help"} & set(argv):
+        # Flags, SEQSERVE_* variables and the --config file, merged (serve_settings.py).
+        from seqserve.server.serve_settings import SettingsError, parse_serve
+
+        try:
+            args = parse_serve(parser, argv[1:])
+        except SettingsError as exc:
+            print(f"seqserve serve: error: {exc}", file=sys.stderr)
+            return 2
+    else:
+        args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)
 

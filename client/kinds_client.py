@@ -14,13 +14,13 @@ refused call, one channel per client, usable as a context manager.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from seqserve.client import convert
-from seqserve.client.session_client import chunk_message, stream
+from seqserve.client.session_client import chunk_message, open_message, stream
 from seqserve.client.translation_client import TranslationClient
 from seqserve.client.types import DecodingOptions, SentenceResult
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
@@ -67,6 +67,17 @@ class PredictReply:
 
 Chunk = Sequence[float] | str
 """Float values (steps x features, flattened) or text (one step per character)."""
+
+
+def _chunk_request(chunk: Chunk, top_k: int) -> pb.PredictRequest:
+    if isinstance(chunk, str):
+        return chunk_message(text=chunk, top_k=top_k)
+    return chunk_message(values=[float(v) for v in chunk], top_k=top_k)
+
+
+def _step(msg: pb.StepOutput) -> Step:
+    return Step(list(msg.forecast), [(c.token, c.id, c.probability) for c in msg.candidates],
+                msg.surprise_bits if msg.HasField("surprise_bits") else None)
 
 
 class SeqServeClient(TranslationClient):
@@ -116,19 +127,31 @@ class SeqServeClient(TranslationClient):
         keep: bool = False,
     ) -> PredictReply:
         """Run `chunks` through one session (new, or `session_id`) on one Predict stream."""
-        messages = [
-            chunk_message(text=chunk, top_k=top_k) if isinstance(chunk, str)
-            else chunk_message(values=[float(v) for v in chunk], top_k=top_k)
-            for chunk in chunks
-        ]
+        messages = [_chunk_request(chunk, top_k) for chunk in chunks]
         responses = stream(self._stub, model, messages, session_id, keep=keep,
                            timeout=self.timeout or 60.0)
-        steps = [
-            Step(list(s.forecast), [(c.token, c.id, c.probability) for c in s.candidates],
-                 s.surprise_bits if s.HasField("surprise_bits") else None)
-            for response in responses[1:] for s in response.steps
-        ]
+        steps = [_step(s) for response in responses[1:] for s in response.steps]
         return PredictReply(responses[0].session.session_id, steps)
+
+    def predict_stream(
+        self, chunks: Iterable[Chunk], *, model: str, session_id: str = "", top_k: int = 0,
+        keep: bool = False,
+    ) -> Iterator[str | list[Step]]:
+        """One Predict stream, lazily: the session id once it is open, then the steps
+        of each chunk as its answer arrives. `chunks` is read only as the stream
+        sends, so a caller that sleeps inside it paces the session."""
+
+        def requests() -> Iterator[pb.PredictRequest]:
+            yield open_message(model, session_id, keep=keep)
+            for chunk in chunks:
+                yield _chunk_request(chunk, top_k)
+
+        responses = self._stub.Predict(requests(), timeout=self.timeout)
+        for response in responses:
+            if response.HasField("session"):
+                yield response.session.session_id
+            else:
+                yield [_step(s) for s in response.steps]
 
     def __enter__(self) -> SeqServeClient:
         return self

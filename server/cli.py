@@ -26,6 +26,7 @@ from pathlib import Path
 _DELEGATED = {
     "train": ("seqserve.models.cli", "train a model (PyTorch)"),
     "export": ("seqserve.export.cli", "export a trained model to a model directory (ONNX)"),
+    "loadtest": ("seqserve.client.loadtest.cli", "load-test a server with locust, SLO-gated"),
 }
 _POLICIES = ("continuous", "static", "sequential")
 _LOG_LEVELS = ("debug", "info", "warning", "error")

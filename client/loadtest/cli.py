@@ -8,12 +8,13 @@ a target, write the report, and exit 1 when an SLO gate fails.
 Exit status: 0 every gate passed, 1 a gate failed, 2 the run itself failed.
 Files under --out: loadtest_stats.csv, loadtest_stats_history.csv,
 loadtest_failures.csv, report.html, throughput.png, latency_over_time.png,
-latency_vs_users.png, summary.json.
+latency_vs_users.png, summary.json (figures and the last gate check).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -133,6 +134,10 @@ def _run_locust(args: argparse.Namespace) -> int:
     if args.locustfile is None or not args.locustfile.is_file():
         print("seqserve loadtest: error: no locustfile: give --locustfile "
               "(deploy/loadtest/locustfile.py of a checkout)", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("locust") is None:
+        print("seqserve loadtest: error: locust is not installed: pip install 'seqserve[dev]'",
+              file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -56,8 +56,11 @@ def _converter(action: argparse.Action) -> Callable[[Any], Any]:
 
 
 def _annotation(action: argparse.Action) -> Any:
-    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction):
+    if isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction
+                  | argparse.BooleanOptionalAction):
         return bool
+    if isinstance(action, argparse._StoreConstAction):
+        return Any  # the value is the flag's const, whatever its type
     if isinstance(action, argparse._CountAction):
         return int
     if action.choices is not None:

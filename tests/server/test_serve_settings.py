@@ -73,10 +73,15 @@ def test_a_new_serve_flag_is_a_setting_with_no_other_edit(tmp_path, monkeypatch)
     serve = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     serve.choices["serve"].add_argument("--max-sessions", type=int, default=100)
     serve.choices["serve"].add_argument("--tls", action="store_true")
+    serve.choices["serve"].add_argument("--spin", action=argparse.BooleanOptionalAction,
+                                        default=True)
+    serve.choices["serve"].add_argument("--cert", type=Path)
     monkeypatch.setenv("SEQSERVE_MAX_SESSIONS", "7")
     monkeypatch.setenv("SEQSERVE_TLS", "true")
-    args = parse_serve(parser, ["--model-repository", str(tmp_path)])
-    assert (args.max_sessions, args.tls) == (7, True)
+    monkeypatch.setenv("SEQSERVE_CERT", "/certs/server.pem")
+    args = parse_serve(parser, ["--model-repository", str(tmp_path), "--no-spin"])
+    assert (args.max_sessions, args.tls, args.spin) == (7, True, False)
+    assert args.cert == Path("/certs/server.pem")
 
 
 def _error(capsys, *argv: str) -> str:

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seqserve.client.types import DecodingOptions as ClientDecodingOptions
 from seqserve.server.errors import InvalidArgumentError
 from seqserve.server.repository.config import DecodingDefaults, Limits
 
 
 @dataclass(frozen=True)
-class DecodingOptions:
-    """What a client may set per request; None means "the model's default".
-
-    beam_size: 1 is greedy decoding; at most limits.max_beam_size.
-    n_best: how many hypotheses to return per sentence; at most beam_size.
-    length_penalty: final score = sum log p / length**length_penalty.
-    max_length / min_length: output tokens, EOS excluded.
-    return_scores: include per-hypothesis scores in the result.
-    """
-
-    beam_size: int | None = None
-    n_best: int | None = None
-    length_penalty: float | None = None
-    max_length: int | None = None
-    min_length: int | None = None
-    return_scores: bool = True
+class DecodingOptions(ClientDecodingOptions):
+    """The client's options (seqserve.client.types) plus the server-side checks."""
 
     def resolve(self, defaults: DecodingDefaults, limits: Limits) -> ResolvedOptions:
         """Fill unset fields from the model's defaults and check every limit."""

@@ -126,3 +126,40 @@ SESSION_STATE_BYTES = Gauge(
     ["model"],
     registry=REGISTRY,
 )
+
+# ---- request phases (issue 9): where a request's time goes ----
+REQUEST_QUEUE_SECONDS = Histogram(
+    "seqserve_queue_duration_seconds",
+    "Time a unit of work (sentence, image, session chunk) waited before its model ran it.",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+REQUEST_COMPUTE_SECONDS = Histogram(
+    "seqserve_compute_duration_seconds",
+    "Time from admission into the model's batch to the result (decode loop, batch run, tick).",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+FIRST_PARTIAL_SECONDS = Histogram(
+    "seqserve_time_to_first_partial_seconds",
+    "TranslateStream: time from the RPC's arrival to its first partial hypothesis.",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+SESSION_INTER_STEP_SECONDS = Histogram(
+    "seqserve_session_inter_step_seconds",
+    "Time between a session's consecutive step results (the first: since it opened).",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+PREDICT_MANY_STEPS = Counter(
+    "seqserve_predict_many_steps",
+    "PredictMany steps answered, by model and the step's own status code "
+    "(step errors travel inside an OK stream). Unknown models count under model=\"\".",
+    ["model", "code"],
+    registry=REGISTRY,
+)

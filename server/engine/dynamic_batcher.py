@@ -207,6 +207,10 @@ class DynamicBatcher:
     def _execute(self, batch: list[_Item]) -> None:
         metrics.ENCODER_BATCH.labels(self.name).observe(len(batch))
         self._last_batch_requests = len({id(item.request) for item in batch})
+        admitted = time.monotonic()
+        queue_seconds = metrics.REQUEST_QUEUE_SECONDS.labels(self.name)
+        for item in batch:
+            queue_seconds.observe(admitted - item.arrived)
         started = time.perf_counter()
         try:
             outputs = self.run_batch([i.request.payloads[i.index] for i in batch])
@@ -219,7 +223,11 @@ class DynamicBatcher:
             for item in batch:
                 self._execute([item])
             return
-        metrics.ENCODE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        ran = time.perf_counter() - started
+        metrics.ENCODE_SECONDS.labels(self.name).observe(ran)
+        compute_seconds = metrics.REQUEST_COMPUTE_SECONDS.labels(self.name)
+        for _ in batch:
+            compute_seconds.observe(ran)
         done = []
         for item, output in zip(batch, outputs, strict=True):
             request = item.request

@@ -157,6 +157,8 @@ class DecodeScheduler:
                     break
                 self._queue.popleft()
                 self._queued_sentences -= n
+                job.admitted_at = now
+                metrics.REQUEST_QUEUE_SECONDS.labels(self.model).observe(now - job.submitted_at)
                 admitted.append(job)
                 live, rows, encoded = live + n, rows + need_rows, encoded + n
                 if policy == "sequential":
@@ -308,5 +310,8 @@ class DecodeScheduler:
             job = sentence.job
             assert sentence.result is not None
             if job.finish_sentence(sentence.index, sentence.result, sentence.step):
+                metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(
+                    time.monotonic() - job.admitted_at
+                )
                 job.complete()
         batch.remove(leaving)

@@ -290,6 +290,10 @@ class SessionScheduler:
             self._end(session, "idle", NotFoundError(f"session '{session.id}' expired"))
 
     def _run(self, batch: list[tuple[Session, Chunk]]) -> None:
+        ticked = time.monotonic()
+        queue_seconds = metrics.REQUEST_QUEUE_SECONDS.labels(self.model)
+        for _, chunk in batch:
+            queue_seconds.observe(ticked - chunk.enqueued)
         started = time.perf_counter()
         slots = np.array([s.slot for s, _ in batch], dtype=np.int64)
         lengths = np.array([c.steps for _, c in batch], dtype=np.int64)
@@ -323,8 +327,14 @@ class SessionScheduler:
             # Committed before results go out: a client that saw the output of
             # position p can rely on a snapshot at >= p surviving a crash.
             self._save(snapshots, snapshotted)
+        done = time.monotonic()
+        metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(done - ticked)
+        inter_step = metrics.SESSION_INTER_STEP_SECONDS.labels(self.model)
+        for session, _ in batch:
+            inter_step.observe(done - session.last_result)
+            session.last_result = done
         with self._cond:
-            self._finish(batch, time.monotonic())
+            self._finish(batch, done)
         deliver(results)
 
     def _finish(self, batch: list[tuple[Session, Chunk]], now: float) -> None:

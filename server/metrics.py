@@ -156,6 +156,18 @@ SESSION_INTER_STEP_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+QUEUE_CAPACITY = Gauge(
+    "seqserve_queue_capacity",
+    "The model's max_queue: queue_depth / queue_capacity is how full the queue is.",
+    ["model"],
+    registry=REGISTRY,
+)
+SESSION_CAPACITY = Gauge(
+    "seqserve_session_capacity",
+    "The model's max_sessions: live_sessions / session_capacity is how full the table is.",
+    ["model"],
+    registry=REGISTRY,
+)
 PREDICT_MANY_STEPS = Counter(
     "seqserve_predict_many_steps",
     "PredictMany steps answered, by model and the step's own status code "

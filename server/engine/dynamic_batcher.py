@@ -86,6 +86,7 @@ class DynamicBatcher:
         self.max_batch_size = max_batch_size
         self.max_delay = max_queue_delay_s
         self.max_queue = max_queue
+        metrics.QUEUE_CAPACITY.labels(name).set(max_queue)
         self.policy = policy
         self.adaptive_delay = adaptive_delay
         self.call_overhead_tokens = call_overhead_tokens

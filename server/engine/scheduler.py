@@ -61,6 +61,7 @@ class DecodeScheduler:
         self._thread = threading.Thread(target=self._loop, name=f"decode-{model}", daemon=True)
         self.steps = 0
         self._labels = {"model": model}
+        metrics.QUEUE_CAPACITY.labels(model).set(batching.max_queue)
 
     # ---- public, any thread -------------------------------------------------
     def start(self) -> None:

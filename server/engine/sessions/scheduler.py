@@ -89,6 +89,7 @@ class SessionScheduler:
         self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
         self.ticks = 0
         metrics.SESSION_STATE_BYTES.labels(model).set(self.pool.row_bytes)
+        metrics.SESSION_CAPACITY.labels(model).set(self.table.capacity)
 
     # ---- any thread ---------------------------------------------------------
     def start(self) -> None:

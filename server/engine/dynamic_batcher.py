@@ -87,6 +87,7 @@ class DynamicBatcher:
         self.max_delay = max_queue_delay_s
         self.max_queue = max_queue
         metrics.QUEUE_CAPACITY.labels(name).set(max_queue)
+        metrics.REJECTED.labels(name, "queue_full")  # exists at 0: rate() has data before any
         self.policy = policy
         self.adaptive_delay = adaptive_delay
         self.call_overhead_tokens = call_overhead_tokens

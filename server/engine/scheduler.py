@@ -62,6 +62,7 @@ class DecodeScheduler:
         self.steps = 0
         self._labels = {"model": model}
         metrics.QUEUE_CAPACITY.labels(model).set(batching.max_queue)
+        metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
 
     # ---- public, any thread -------------------------------------------------
     def start(self) -> None:

@@ -11,18 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from seqserve.server import cli
 from tests.deploy.dockerfile import Instruction, parse, stages
+from tests.deploy.server_flags import serve_options
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILES = sorted((ROOT / "deploy" / "docker").glob("Dockerfile.*"))
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-
-
-def serve_options() -> set[str]:
-    parser = cli.build_parser()
-    commands = next(a for a in parser._actions if a.dest == "command")
-    return set(commands.choices["serve"]._option_string_actions)
 
 
 def final(path: Path) -> list[Instruction]:
@@ -77,7 +71,7 @@ def test_entrypoint_is_the_console_script_and_cmd_uses_real_flags(path):
     cmd = one(stage, "CMD").words()
     assert cmd[0] == "serve"
     flags = [w for w in cmd if w.startswith("--")]
-    assert set(flags) <= serve_options(), set(flags) - serve_options()
+    assert set(flags) <= set(serve_options()), set(flags) - set(serve_options())
     # ports exposed = ports served; the volume is the model repository
     exposed = {int(p) for p in one(stage, "EXPOSE").words()}
     assert exposed == {int(option(cmd, "--port")), int(option(cmd, "--metrics-port"))}

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from seqserve.server import cli
 from tests.deploy.metric_names import exposed_names
+from tests.deploy.server_flags import serve_default, serve_options
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 API_VERSIONS = {
@@ -46,16 +46,6 @@ def dig(doc: dict[str, Any], dotted: str) -> Any:
         assert isinstance(value, dict) and key in value, f"{doc['kind']}: {dotted} missing"
         value = value[key]
     return value
-
-
-def serve_parser():
-    parser = cli.build_parser()
-    commands = next(a for a in parser._actions if a.dest == "command")
-    return commands.choices["serve"]
-
-
-def serve_default(flag: str) -> Any:
-    return serve_parser()._option_string_actions[flag].default
 
 
 DEPLOYMENT = BY_KIND["Deployment"]
@@ -111,7 +101,7 @@ def test_container_ports_are_the_server_defaults_and_the_configmap_values():
 def test_args_use_real_serve_flags_with_valid_values():
     args = expanded_args(CONTAINER["args"])
     assert args[0] == "serve"
-    known = serve_parser()._option_string_actions
+    known = serve_options()
     for flag in (a for a in args if a.startswith("--")):
         assert flag in known, flag
     for flag in ("--policy", "--log-level"):
@@ -163,7 +153,7 @@ def test_kserve_runtime_serves_v2_grpc_on_the_server_port():
     (port,) = container["ports"]
     assert port["name"] == "h2c" and port["containerPort"] == int(option(args, "--port"))
     assert option(args, "--model-repository") == "/mnt/models"  # KServe's storage mount
-    known = serve_parser()._option_string_actions
+    known = serve_options()
     assert all(a in known for a in args if a.startswith("--"))
     model = service["spec"]["predictor"]["model"]
     assert model["runtime"] == runtime["metadata"]["name"]

@@ -162,3 +162,14 @@ def test_kserve_runtime_serves_v2_grpc_on_the_server_port():
     assert model["protocolVersion"] in runtime["spec"]["protocolVersions"]
     assert int(runtime["metadata"]["annotations"]["prometheus.kserve.io/port"]) \
         == int(option(args, "--metrics-port"))
+
+
+def test_the_metrics_adapter_serves_the_hpa_metric():
+    values = yaml.safe_load((K8S / "adapter" / "prometheus-adapter-values.yaml").read_text())
+    served = {rule["name"]["as"] for rule in values["rules"]["custom"]}
+    metrics = BY_KIND["HorizontalPodAutoscaler"]["spec"]["metrics"]
+    wanted = {m["pods"]["metric"]["name"] for m in metrics if m["type"] == "Pods"}
+    assert wanted <= served
+    for rule in values["rules"]["custom"]:
+        assert re.search(rule["name"]["matches"], rule["name"]["as"])
+        assert rule["name"]["as"] in rule["seriesQuery"]

@@ -247,6 +247,9 @@ class DecodeScheduler:
         self.steps += 1
         metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
         metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        # Finished sentences just left: without this the gauge kept the last
+        # admission's count while the loop sat idle (dashboards showed phantom work).
+        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
 
     def _update(
         self, topk_lp: np.ndarray, topk_ids: np.ndarray, h_out: np.ndarray, c_out: np.ndarray

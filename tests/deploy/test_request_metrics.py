@@ -63,6 +63,14 @@ def test_time_to_first_partial_and_inter_step(series):
     assert value(series, "seqserve_session_inter_step_seconds_count", model=FORECASTER) >= 4
 
 
+def test_gauges_return_to_zero_when_idle(series):
+    """All traffic has ended: nothing queued, decoding or open (no stale gauge)."""
+    for name in ("seqserve_queue_depth", "seqserve_live_sentences", "seqserve_live_sessions"):
+        assert value(series, name) == 0, name
+    assert value(series, "seqserve_queue_capacity", model=TRANSLATOR) > 0
+    assert value(series, "seqserve_session_capacity", model=FORECASTER) > 0
+
+
 @pytest.mark.parametrize(("servicer", "service"), [
     (SeqServeServicer, pb.DESCRIPTOR.services_by_name["SeqServe"]),
     (KServeServicer, kpb.DESCRIPTOR.services_by_name["GRPCInferenceService"]),

@@ -175,6 +175,7 @@ class DynamicBatcher:
         owner = self._queue[0].request
         batch = [item for item in self._queue if item.request is owner]
         self._queue = [item for item in self._queue if item.request is not owner]
+        metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
         return batch
 
     def _take_grouped(self) -> list[_Item]:
@@ -200,6 +201,7 @@ class DynamicBatcher:
         if not dead:
             return
         self._queue = [item for item in self._queue if item.request not in dead]
+        metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
         expired = [r for r in dead if not r.cancelled and not r.finished]
         for request in expired:
             metrics.ABORTED_SENTENCES.labels(self.name, "deadline").inc(request.remaining)

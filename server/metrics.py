@@ -29,7 +29,7 @@ REQUEST_LATENCY = Histogram(
 )
 QUEUE_DEPTH = Gauge(
     "seqserve_queue_depth",
-    "Sentences waiting for admission into the model's batch.",
+    "Work waiting for admission into the model's batch: sentences or images; session chunks.",
     ["model"],
     registry=REGISTRY,
 )

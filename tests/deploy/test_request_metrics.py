@@ -67,7 +67,10 @@ def test_gauges_return_to_zero_when_idle(series):
     """All traffic has ended: nothing queued, decoding or open (no stale gauge)."""
     for name in ("seqserve_queue_depth", "seqserve_live_sentences", "seqserve_live_sessions"):
         assert value(series, name) == 0, name
-    assert value(series, "seqserve_queue_capacity", model=TRANSLATOR) > 0
+    for model in (TRANSLATOR, TAGGER, FORECASTER):
+        assert value(series, "seqserve_queue_capacity", model=model) > 0, model
+        assert ("seqserve_rejected_requests_total",
+                frozenset({("model", model), ("reason", "queue_full")})) in series, model
     assert value(series, "seqserve_session_capacity", model=FORECASTER) > 0
 
 

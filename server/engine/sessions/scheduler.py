@@ -90,6 +90,8 @@ class SessionScheduler:
         self.ticks = 0
         metrics.SESSION_STATE_BYTES.labels(model).set(self.pool.row_bytes)
         metrics.SESSION_CAPACITY.labels(model).set(self.table.capacity)
+        metrics.QUEUE_CAPACITY.labels(model).set(self.config.batching.max_queue)
+        metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
 
     # ---- any thread ---------------------------------------------------------
     def start(self) -> None:
@@ -158,6 +160,7 @@ class SessionScheduler:
         """(lock held) Append one chunk to its session, or raise why not."""
         session = self._live(session_id)
         if self._queued >= self.config.batching.max_queue:
+            metrics.REJECTED.labels(self.model, "queue_full").inc()
             raise ResourceExhaustedError(
                 f"model '{self.model}' has {self._queued} chunks queued (max_queue); "
                 "retry later"
@@ -272,6 +275,8 @@ class SessionScheduler:
             session.busy = True
             batch.append((session, session.pending.popleft()))
         self._queued -= len(batch)
+        # Once per tick, not per chunk: every submit wakes the loop into this call.
+        metrics.QUEUE_DEPTH.labels(self.model).set(self._queued)
         return batch
 
     def _evict_idle(self, now: float) -> None:

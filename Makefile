@@ -7,7 +7,7 @@ PORT ?= 50051
 METRICS_PORT ?= 9090
 TRAIN_MINUTES ?= 5
 
-.PHONY: install system-deps model models demo serve test lint protos-check bench clean
+.PHONY: install system-deps model models demo serve test lint protos-check bench clean loadtest
 
 # Everything the project needs, from its own files: the package with its
 # training/export extra and the dev tools (torch==2.13.0 is the local CPU wheel),
@@ -82,5 +82,15 @@ bench: models
 	$(PYTHON) tests/benchmarks/bench_tag_caption.py --model-repository $(REPO) --tagger tagger --captioner captioner --out bench_results
 	$(PYTHON) tests/benchmarks/bench_sessions.py --model-repository $(REPO) --model charlm --out bench_results/bench_sessions
 
+# Locust against a running server (`make serve` in another shell): report in
+# loadtest-report/, exit 1 when a gate of deploy/loadtest/slo.yaml fails.
+USERS ?= 8
+DURATION ?= 30s
+TARGET ?= $(HOST):$(PORT)
+LOADTEST_MODELS ?= --translator en-fr --kserve-model en-fr --tagger tagger --captioner captioner --session-model co2
+loadtest:
+	seqserve loadtest --target $(TARGET) --users $(USERS) --duration $(DURATION) \
+		--out loadtest-report $(LOADTEST_MODELS)
+
 clean:
-	rm -rf $(RUNS) $(REPO) bench_results
+	rm -rf $(RUNS) $(REPO) bench_results loadtest-report

@@ -2,7 +2,7 @@
 
     seqserve serve --model-repository DIR [--host H --port P --metrics-port M --policy ...]
     seqserve client translate --target HOST:PORT --model NAME [--beam-size N ...] "text" ...
-    seqserve client tag|caption|stream ...   (see server/api/client_commands.py)
+    seqserve client tag|caption|stream ...   (see client/commands.py)
     seqserve train ...   /   seqserve export ...   (need the `train` extra: torch)
 
 Nothing is parsed or imported heavily at import time: the parser is built in
@@ -26,6 +26,7 @@ from pathlib import Path
 _DELEGATED = {
     "train": ("seqserve.models.cli", "train a model (PyTorch)"),
     "export": ("seqserve.export.cli", "export a trained model to a model directory (ONNX)"),
+    "loadtest": ("seqserve.client.loadtest.cli", "load-test a server with locust, SLO-gated"),
 }
 _POLICIES = ("continuous", "static", "sequential")
 _LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -57,14 +58,35 @@ def _existing_dir(value: str) -> Path:
     return path
 
 
+def _port(value: str, *, lowest: int = 0) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not lowest <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is outside [{lowest}, 65535]")
+    return port
+
+
+def _metrics_port(value: str) -> int:
+    return _port(value, lowest=-1)
+
+
 def _add_serve(commands: argparse._SubParsersAction) -> None:
-    p = commands.add_parser("serve", help="serve a model repository over gRPC")
+    p = commands.add_parser(
+        "serve", help="serve a model repository over gRPC",
+        epilog="Every option is also a setting: SEQSERVE_<DEST> in the environment (e.g. "
+        "SEQSERVE_MODEL_REPOSITORY) or a key of the --config file (e.g. model_repository). "
+        "A flag wins over the environment, which wins over the file.",
+    )
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="settings file (.yaml/.yml/.toml) with the options below as keys")
     p.add_argument("--model-repository", type=_existing_dir, required=True, metavar="DIR")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
-    p.add_argument("--port", type=int, default=50051, help="gRPC port; 0 picks a free one")
+    p.add_argument("--port", type=_port, default=50051, help="gRPC port; 0 picks a free one")
     p.add_argument(
         "--metrics-port",
-        type=int,
+        type=_metrics_port,
         default=9090,
         help="Prometheus /metrics port on --host; 0 picks a free one, -1 disables",
     )
@@ -93,7 +115,7 @@ def _add_client(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
     p.set_defaults(handler=_cmd_client_translate)
-    from seqserve.server.api.client_commands import COMMANDS
+    from seqserve.client.commands import COMMANDS
 
     for name, help_text in COMMANDS.items():  # dispatched in main(), listed for --help
         calls.add_parser(name, help=help_text, add_help=False)
@@ -143,8 +165,8 @@ def _format_score(value: float) -> str:
 def _cmd_client_translate(args: argparse.Namespace) -> int:
     import grpc
 
-    from seqserve.server.api.client import TranslateReply, TranslationClient
-    from seqserve.server.engine.options import DecodingOptions
+    from seqserve.client.translation_client import TranslateReply, TranslationClient
+    from seqserve.client.types import DecodingOptions
 
     options = DecodingOptions(
         beam_size=args.beam_size,
@@ -191,10 +213,21 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in _DELEGATED:
         return _delegate(argv[0], argv[1:])
     if len(argv) > 1 and argv[0] == "client" and argv[1] in ("tag", "caption", "stream"):
-        from seqserve.server.api.client_commands import run
+        from seqserve.client.commands import run
 
         return run(argv[1], argv[2:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if argv and argv[0] == "serve" and not {"-h", "--help"} & set(argv):
+        # Flags, SEQSERVE_* variables and the --config file, merged (serve_settings.py).
+        from seqserve.server.serve_settings import SettingsError, parse_serve
+
+        try:
+            args = parse_serve(parser, argv[1:])
+        except SettingsError as exc:
+            print(f"seqserve serve: error: {exc}", file=sys.stderr)
+            return 2
+    else:
+        args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     return handler(args)
 

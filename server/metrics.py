@@ -29,7 +29,7 @@ REQUEST_LATENCY = Histogram(
 )
 QUEUE_DEPTH = Gauge(
     "seqserve_queue_depth",
-    "Sentences waiting for admission into the model's batch.",
+    "Work waiting for admission into the model's batch: sentences or images; session chunks.",
     ["model"],
     registry=REGISTRY,
 )
@@ -124,5 +124,54 @@ SESSION_STATE_BYTES = Gauge(
     "seqserve_session_state_bytes",
     "State bytes held per session (the pool preallocates this per slot).",
     ["model"],
+    registry=REGISTRY,
+)
+
+# ---- request phases (issue 9): where a request's time goes ----
+REQUEST_QUEUE_SECONDS = Histogram(
+    "seqserve_queue_duration_seconds",
+    "Time a unit of work (sentence, image, session chunk) waited before its model ran it.",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+REQUEST_COMPUTE_SECONDS = Histogram(
+    "seqserve_compute_duration_seconds",
+    "Time from admission into the model's batch to the result (decode loop, batch run, tick).",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+FIRST_PARTIAL_SECONDS = Histogram(
+    "seqserve_time_to_first_partial_seconds",
+    "TranslateStream: time from the RPC's arrival to its first partial hypothesis.",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+SESSION_INTER_STEP_SECONDS = Histogram(
+    "seqserve_session_inter_step_seconds",
+    "Time between a session's consecutive step results (the first: since it opened).",
+    ["model"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+QUEUE_CAPACITY = Gauge(
+    "seqserve_queue_capacity",
+    "The model's max_queue: queue_depth / queue_capacity is how full the queue is.",
+    ["model"],
+    registry=REGISTRY,
+)
+SESSION_CAPACITY = Gauge(
+    "seqserve_session_capacity",
+    "The model's max_sessions: live_sessions / session_capacity is how full the table is.",
+    ["model"],
+    registry=REGISTRY,
+)
+PREDICT_MANY_STEPS = Counter(
+    "seqserve_predict_many_steps",
+    "PredictMany steps answered, by model and the step's own status code "
+    "(step errors travel inside an OK stream). Unknown models count under model=\"\".",
+    ["model", "code"],
     registry=REGISTRY,
 )

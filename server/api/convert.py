@@ -3,12 +3,12 @@
 Everything here is a pure function: no I/O, no engine calls, so each rule is
 tested without a server. Limits that need tokenization (source length) are
 the engine's; limits visible in the request itself are checked here, before
-the request can reach a queue.
+the request can reach a queue. The client halves (to_proto of options,
+from_proto of results) are in seqserve.client.convert.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,30 +78,6 @@ def _optional(msg: pb.DecodingOptions, name: str) -> Any:
     return getattr(msg, name) if msg.HasField(name) else None
 
 
-def decoding_options_to_proto(options: DecodingOptions) -> pb.DecodingOptions:
-    """The client side: only fields the caller set go on the wire."""
-    msg = pb.DecodingOptions(
-        return_scores=options.return_scores,
-        suppress_sequences=list(options.suppress_sequences),
-        target_prefix=list(options.target_prefix),
-    )
-    for name in _SCALAR_OPTIONS:
-        value = getattr(options, name)
-        if value is not None:
-            setattr(msg, name, value)
-    for name in ("return_attention", "return_alternatives"):
-        if getattr(options, name):
-            setattr(msg, name, True)
-    return msg
-
-
-_SCALAR_OPTIONS = (
-    "beam_size", "n_best", "length_penalty", "max_length", "min_length", "sampling_topk",
-    "sampling_topp", "sampling_temperature", "seed", "repetition_penalty",
-    "no_repeat_ngram_size",
-)
-
-
 # ---------------------------------------------------------------- results
 
 
@@ -116,28 +92,10 @@ def hypothesis_to_proto(hyp: Hypothesis, *, return_scores: bool) -> pb.Hypothesi
     return msg
 
 
-def hypothesis_from_proto(msg: pb.Hypothesis) -> Hypothesis:
-    """Scores the server left out (return_scores=false) come back as NaN."""
-    return Hypothesis(
-        text=msg.text,
-        tokens=list(msg.tokens),
-        score=msg.score if msg.HasField("score") else math.nan,
-        log_prob=msg.log_prob if msg.HasField("log_prob") else math.nan,
-        attention=[list(a.weights) for a in msg.attention] or None,
-    )
-
-
 def sentence_to_proto(result: SentenceResult, *, return_scores: bool) -> pb.SentenceTranslation:
     return pb.SentenceTranslation(
         hypotheses=[hypothesis_to_proto(h, return_scores=return_scores) for h in result.hypotheses],
         decode_steps=result.decode_steps,
-    )
-
-
-def sentence_from_proto(msg: pb.SentenceTranslation) -> SentenceResult:
-    return SentenceResult(
-        hypotheses=[hypothesis_from_proto(h) for h in msg.hypotheses],
-        decode_steps=msg.decode_steps,
     )
 
 
@@ -159,12 +117,6 @@ def partial_to_proto(update: PartialUpdate) -> pb.TranslateStreamResponse:
             tokens=update.tokens,
             step=update.step,
         )
-    )
-
-
-def partial_from_proto(msg: pb.PartialTranslation) -> PartialUpdate:
-    return PartialUpdate(
-        sentence_index=msg.sentence_index, text=msg.text, tokens=list(msg.tokens), step=msg.step
     )
 
 

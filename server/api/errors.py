@@ -42,12 +42,34 @@ INTERNAL_MESSAGE = "internal error (the server log has the details)"
 # The model label of this RPC's metrics. Handlers set it (bind_model) only once
 # the name resolved to a loaded model: label values straight from requests
 # would let any client grow the metric series without bound.
-_MODEL_LABEL: ContextVar[str] = ContextVar("seqserve_model_label", default="")
+# The variable holds a mutable box, set once per RPC: tasks an RPC spawns (PredictMany
+# answers each request in its own task) copy the context, so they share the box
+# and their bind_model labels the RPC itself, not just the task.
+class _ModelLabel:
+    __slots__ = ("name",)
+
+    def __init__(self) -> None:
+        self.name = ""
+
+
+_MODEL_LABEL: ContextVar[_ModelLabel] = ContextVar("seqserve_model_label")
 
 
 def bind_model(name: str) -> None:
-    """Label the current RPC's metrics with `name` (a model that exists)."""
-    _MODEL_LABEL.set(name)
+    """Label the current RPC's metrics with `name` (a model that exists). The
+    first model bound names the RPC (a PredictMany stream may reach several)."""
+    label = _MODEL_LABEL.get(None)
+    if label is None:  # called outside a grpc_method (tests, helpers)
+        label = _ModelLabel()
+        _MODEL_LABEL.set(label)
+    if not label.name:
+        label.name = name
+
+
+def bound_model() -> str:
+    """The current RPC's model label ("" until a model resolved)."""
+    label = _MODEL_LABEL.get(None)
+    return label.name if label is not None else ""
 
 
 def status_for(exc: BaseException) -> grpc.StatusCode:
@@ -64,10 +86,11 @@ class _CallRecord:
     def __init__(self, method: str) -> None:
         self.method = method
         self.start = time.perf_counter()
-        _MODEL_LABEL.set("")  # each RPC runs in its own task/context; start clean
+        self.label = _ModelLabel()
+        _MODEL_LABEL.set(self.label)  # each RPC runs in its own task/context; start clean
 
     def finish(self, code: grpc.StatusCode) -> None:
-        model = _MODEL_LABEL.get()
+        model = self.label.name
         REQUESTS.labels(model, self.method, code.name).inc()
         REQUEST_LATENCY.labels(model, self.method).observe(time.perf_counter() - self.start)
 

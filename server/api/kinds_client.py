@@ -1,135 +1,26 @@
-"""The typed Python client of every kind on the domain API (seqserve.v1).
-
-TranslationClient (client.py) covers translate; SeqServeClient adds tag,
-caption and streaming sessions with the same conventions: plain Python in
-and out (DecodingOptions, small frozen dataclasses), grpc.RpcError on a
-refused call, one channel per client, usable as a context manager.
-
-    with SeqServeClient("127.0.0.1:50051") as client:
-        client.tag(["Bu kitap güzel ."], model="pos")
-        client.caption([Path("scene.png").read_bytes()], model="scenes",
-                       options=DecodingOptions(beam_size=5, n_best=3))
-        client.predict([[315.7, 317.5], [317.6]], model="co2")
-"""
+"""Deprecated: moved to seqserve.client.kinds_client; this path works for one more release."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import warnings
 
-import numpy as np
+from seqserve.client.kinds_client import (
+    CaptionReply,
+    Chunk,
+    PredictReply,
+    SeqServeClient,
+    Step,
+    TaggedToken,
+    TagReply,
+)
 
-from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
-from seqserve.server.api import convert
-from seqserve.server.api.client import TranslationClient
-from seqserve.server.api.session_client import chunk_message, stream
-from seqserve.server.engine.options import DecodingOptions
-from seqserve.server.engine.results import SentenceResult
+__all__ = [
+    "CaptionReply", "Chunk", "PredictReply", "SeqServeClient", "Step", "TagReply", "TaggedToken",
+]
 
-
-@dataclass(frozen=True)
-class TaggedToken:
-    token: str
-    label: str
-    probability: float
-    top: list[tuple[str, float]] = field(default_factory=list)
-    """The top_k labels with their probabilities, when the request asked for them."""
-
-
-@dataclass(frozen=True)
-class TagReply:
-    model: str
-    version: int
-    sentences: list[list[TaggedToken]]
-
-
-@dataclass(frozen=True)
-class CaptionReply:
-    model: str
-    version: int
-    captions: list[SentenceResult]
-    """One n-best list per image, same order."""
-
-
-@dataclass(frozen=True)
-class Step:
-    forecast: list[float]
-    candidates: list[tuple[str, int, float]]
-    """(token, id, probability), most likely first."""
-    surprise_bits: float | None
-
-
-@dataclass(frozen=True)
-class PredictReply:
-    session_id: str
-    steps: list[Step]
-    """One per input step, over every chunk, in order."""
-
-
-Chunk = Sequence[float] | str
-"""Float values (steps x features, flattened) or text (one step per character)."""
-
-
-class SeqServeClient(TranslationClient):
-    def tag(
-        self, texts: Sequence[str] = (), *, sentences: Sequence[Sequence[str]] = (),
-        model: str, version: int | None = None, top_k: int = 0,
-    ) -> TagReply:
-        """Raw `texts` (split on whitespace by the server) or pre-tokenised `sentences`."""
-        request = pb.TagRequest(
-            model=model, version=version or 0, texts=list(texts), top_k=top_k,
-            sentences=[pb.TagTokens(tokens=list(tokens)) for tokens in sentences],
-        )
-        reply = self._stub.Tag(request, timeout=self.timeout)
-        return TagReply(reply.model, reply.version, [
-            [TaggedToken(t.token, t.label, t.probability,
-                         [(top.label, top.probability) for top in t.top])
-             for t in sentence.tokens]
-            for sentence in reply.sentences
-        ])
-
-    def caption(
-        self, images: Sequence[bytes | np.ndarray], *, model: str, version: int | None = None,
-        options: DecodingOptions | None = None,
-    ) -> CaptionReply:
-        """Encoded PNG/JPEG bytes, or normalised float32 [3,H,W] arrays."""
-        items = []
-        for image in images:
-            if isinstance(image, np.ndarray):
-                array = np.ascontiguousarray(image, dtype=np.float32)
-                items.append(pb.CaptionImage(tensor=pb.ImageTensor(
-                    shape=list(array.shape), dtype="float32", data=array.tobytes())))
-            else:
-                items.append(pb.CaptionImage(encoded=bytes(image)))
-        request = pb.CaptionRequest(
-            model=model, version=version or 0, images=items,
-            options=convert.decoding_options_to_proto(options or DecodingOptions()),
-        )
-        reply = self._stub.Caption(request, timeout=self.timeout)
-        return CaptionReply(reply.model, reply.version, [
-            SentenceResult([convert.hypothesis_from_proto(h) for h in c.hypotheses],
-                           c.decode_steps)
-            for c in reply.captions
-        ])
-
-    def predict(
-        self, chunks: Sequence[Chunk], *, model: str, session_id: str = "", top_k: int = 0,
-        keep: bool = False,
-    ) -> PredictReply:
-        """Run `chunks` through one session (new, or `session_id`) on one Predict stream."""
-        messages = [
-            chunk_message(text=chunk, top_k=top_k) if isinstance(chunk, str)
-            else chunk_message(values=[float(v) for v in chunk], top_k=top_k)
-            for chunk in chunks
-        ]
-        responses = stream(self._stub, model, messages, session_id, keep=keep,
-                           timeout=self.timeout or 60.0)
-        steps = [
-            Step(list(s.forecast), [(c.token, c.id, c.probability) for c in s.candidates],
-                 s.surprise_bits if s.HasField("surprise_bits") else None)
-            for response in responses[1:] for s in response.steps
-        ]
-        return PredictReply(responses[0].session.session_id, steps)
-
-    def __enter__(self) -> SeqServeClient:
-        return self
+warnings.warn(
+    f"{__name__} is deprecated (the client has its own package): "
+    "import seqserve.client.kinds_client instead",
+    DeprecationWarning,
+    stacklevel=2,
+)

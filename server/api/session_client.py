@@ -1,97 +1,19 @@
-"""A small client for streaming sessions, and `python -m seqserve.server.api.session_client`.
-
-    python -m seqserve.server.api.session_client --address 127.0.0.1:50051 \\
-        --model co2 --values "315.7 317.5 317.6 | 317.5 316.4"     # '|' separates chunks
-    python -m seqserve.server.api.session_client --model charlm --text "Choose |Format - |Cells"
-"""
+"""Deprecated: moved to seqserve.client.session_client; this path works for one more release."""
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Iterator
+import warnings
 
-import grpc
+from seqserve.client.session_client import chunk_message, main, open_message, stream
 
-from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
-from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+__all__ = ["chunk_message", "main", "open_message", "stream"]
 
-
-def open_message(model: str, session_id: str = "", *, keep: bool = False) -> pb.PredictRequest:
-    return pb.PredictRequest(open=pb.OpenSessionRequest(model=model, session_id=session_id,
-                                                        keep=keep))
-
-
-def chunk_message(
-    *, values: list[float] | None = None, tokens: list[int] | None = None,
-    text: str | None = None, top_k: int = 0,
-) -> pb.PredictRequest:
-    if values is not None:
-        chunk = pb.Chunk(values=pb.FloatValues(values=values))
-    elif tokens is not None:
-        chunk = pb.Chunk(tokens=pb.TokenIds(ids=tokens))
-    else:
-        chunk = pb.Chunk(text=text or "")
-    return pb.PredictRequest(chunk=chunk, top_k=top_k)
-
-
-def stream(
-    stub: pb_grpc.SeqServeStub, model: str, chunks: list[pb.PredictRequest],
-    session_id: str = "", *, keep: bool = False, timeout: float = 60.0,
-) -> list[pb.PredictResponse]:
-    """One Predict stream: open, send every chunk, return every response (open's first)."""
-
-    def requests() -> Iterator[pb.PredictRequest]:
-        yield open_message(model, session_id, keep=keep)
-        yield from chunks
-
-    return list(stub.Predict(requests(), timeout=timeout))
-
-
-def _describe(step: pb.StepOutput) -> str:
-    parts = []
-    if step.forecast:
-        parts.append("forecast " + " ".join(f"{v:.2f}" for v in step.forecast))
-    if step.candidates:
-        parts.append("next " + " ".join(f"{c.token!r}:{c.probability:.2f}"
-                                        for c in step.candidates))
-    if step.HasField("surprise_bits"):
-        parts.append(f"surprise {step.surprise_bits:.2f} bits")
-    return "; ".join(parts)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m seqserve.server.api.session_client")
-    parser.add_argument("--address", default="127.0.0.1:50051")
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--session-id", default="")
-    parser.add_argument("--values", help="float steps, chunks separated by '|'")
-    parser.add_argument("--text", help="characters, chunks separated by '|'")
-    parser.add_argument("--top-k", type=int, default=3)
-    parser.add_argument("--keep", action="store_true", help="keep the session after the stream")
-    args = parser.parse_args(argv)
-    if (args.values is None) == (args.text is None):
-        parser.error("give exactly one of --values or --text")
-    if args.values is not None:
-        chunks = [chunk_message(values=[float(v) for v in part.split()])
-                  for part in args.values.split("|")]
-    else:
-        chunks = [chunk_message(text=part, top_k=args.top_k) for part in args.text.split("|")]
-    with grpc.insecure_channel(args.address) as channel:
-        try:
-            responses = stream(pb_grpc.SeqServeStub(channel), args.model, chunks,
-                               args.session_id, keep=args.keep)
-        except grpc.RpcError as exc:
-            print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
-            return 1
-    opened = responses[0].session
-    print(f"session {opened.session_id} at position {opened.position}"
-          f"{' (resumed)' if opened.resumed else ''}")
-    for response in responses[1:]:
-        for offset, step in enumerate(response.steps):
-            print(f"  step {response.first_step + offset}: {_describe(step)}")
-    return 0
-
+warnings.warn(
+    f"{__name__} is deprecated (the client has its own package): "
+    "import seqserve.client.session_client instead",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -19,6 +19,7 @@ from seqserve.server.api import session_convert as sc
 from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.errors import InvalidArgumentError, SeqServeError
+from seqserve.server.metrics import PREDICT_MANY_STEPS
 
 MAX_STEPS_PER_REQUEST = 4096
 MAX_REQUESTS_IN_FLIGHT = 64
@@ -28,6 +29,16 @@ MAX_REQUESTS_IN_FLIGHT = 64
 def step_error(exc: BaseException) -> pb.PredictManyResult:
     code, message = client_status(exc, "a PredictMany step")
     return pb.PredictManyResult(error=pb.StepError(code=code.value[0], message=message))
+
+
+_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+
+
+def count_steps(models: list[str], results: list[pb.PredictManyResult]) -> None:
+    """One PREDICT_MANY_STEPS count per step: its model ("" unresolved) and own code."""
+    for model, result in zip(models, results, strict=True):
+        code = "OK" if result.HasField("response") else _CODE_NAMES.get(result.error.code, "")
+        PREDICT_MANY_STEPS.labels(model, code).inc()
 
 
 class PredictManyMethods:
@@ -48,11 +59,13 @@ class PredictManyMethods:
     async def _answer(self, request: pb.PredictManyRequest) -> pb.PredictManyResponse:
         steps = request.steps
         results: list[pb.PredictManyResult | None] = [None] * len(steps)
+        models = [""] * len(steps)  # metric label per step: only names that resolved
         if len(steps) > MAX_STEPS_PER_REQUEST:
             error = step_error(InvalidArgumentError(
                 f"a PredictMany request carries {len(steps)} steps; at most "
                 f"{MAX_STEPS_PER_REQUEST}"
             ))
+            count_steps(models, [error] * len(steps))
             return pb.PredictManyResponse(
                 request_id=request.request_id, results=[error] * len(steps)
             )
@@ -70,6 +83,7 @@ class PredictManyMethods:
                 continue
             items, queued = [], []
             for index in indices:
+                models[index] = handle.info.name
                 step = steps[index]
                 try:
                     if not step.session_id:
@@ -91,4 +105,5 @@ class PredictManyMethods:
                 step = steps[index]
                 result = handle.result(step.session_id, outcome, step.top_k)
                 results[index] = pb.PredictManyResult(response=sc.predict_response(result))
+        count_steps(models, results)
         return pb.PredictManyResponse(request_id=request.request_id, results=results)

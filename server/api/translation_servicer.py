@@ -15,6 +15,7 @@ from seqserve.server.engine.handle import TranslatorHandle
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.metrics import FIRST_PARTIAL_SECONDS
 
 
 def deadline_of(context: grpc.aio.ServicerContext) -> float | None:
@@ -65,13 +66,20 @@ class TranslationMethods:
     async def TranslateStream(
         self, request: pb.TranslateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.TranslateStreamResponse]:
+        arrived = time.perf_counter()
         handle, options = self._admit(request)
         events = handle.translate_stream(
             list(request.sentences), options, deadline=deadline_of(context)
         )
+        first_partial = True
         try:
             async for event in events:
                 if isinstance(event, PartialUpdate):
+                    if first_partial:
+                        first_partial = False
+                        FIRST_PARTIAL_SECONDS.labels(handle.info.name).observe(
+                            time.perf_counter() - arrived
+                        )
                     yield convert.partial_to_proto(event)
                     continue
                 yield convert.final_to_proto(

@@ -86,6 +86,8 @@ class DynamicBatcher:
         self.max_batch_size = max_batch_size
         self.max_delay = max_queue_delay_s
         self.max_queue = max_queue
+        metrics.QUEUE_CAPACITY.labels(name).set(max_queue)
+        metrics.REJECTED.labels(name, "queue_full")  # exists at 0: rate() has data before any
         self.policy = policy
         self.adaptive_delay = adaptive_delay
         self.call_overhead_tokens = call_overhead_tokens
@@ -173,6 +175,7 @@ class DynamicBatcher:
         owner = self._queue[0].request
         batch = [item for item in self._queue if item.request is owner]
         self._queue = [item for item in self._queue if item.request is not owner]
+        metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
         return batch
 
     def _take_grouped(self) -> list[_Item]:
@@ -198,6 +201,7 @@ class DynamicBatcher:
         if not dead:
             return
         self._queue = [item for item in self._queue if item.request not in dead]
+        metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
         expired = [r for r in dead if not r.cancelled and not r.finished]
         for request in expired:
             metrics.ABORTED_SENTENCES.labels(self.name, "deadline").inc(request.remaining)
@@ -207,6 +211,10 @@ class DynamicBatcher:
     def _execute(self, batch: list[_Item]) -> None:
         metrics.ENCODER_BATCH.labels(self.name).observe(len(batch))
         self._last_batch_requests = len({id(item.request) for item in batch})
+        admitted = time.monotonic()
+        queue_seconds = metrics.REQUEST_QUEUE_SECONDS.labels(self.name)
+        for item in batch:
+            queue_seconds.observe(admitted - item.arrived)
         started = time.perf_counter()
         try:
             outputs = self.run_batch([i.request.payloads[i.index] for i in batch])
@@ -219,7 +227,11 @@ class DynamicBatcher:
             for item in batch:
                 self._execute([item])
             return
-        metrics.ENCODE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+        ran = time.perf_counter() - started
+        metrics.ENCODE_SECONDS.labels(self.name).observe(ran)
+        compute_seconds = metrics.REQUEST_COMPUTE_SECONDS.labels(self.name)
+        for _ in batch:
+            compute_seconds.observe(ran)
         done = []
         for item, output in zip(batch, outputs, strict=True):
             request = item.request

@@ -61,6 +61,8 @@ class DecodeJob:
     want_partials: bool = False
     cancelled: bool = False
     submitted_at: float = field(default_factory=time.monotonic)
+    admitted_at: float = 0.0
+    """time.monotonic() when the job joined the decode batch (metrics: queue vs compute)."""
     nbest: list[list[FinishedHypothesis] | None] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)
     remaining: int = 0

@@ -1,39 +1,17 @@
-"""Small typed results the engine hands back to api/."""
+"""Small typed results the engine hands back to api/.
+
+Hypothesis, SentenceResult and PartialUpdate are the domain API's value
+types; they are defined once, in the client package, so that client and
+server exchange the very same classes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from seqserve.client.types import Hypothesis, PartialUpdate, SentenceResult
 
-@dataclass(frozen=True)
-class Hypothesis:
-    text: str
-    tokens: list[int]
-    """Target token ids, EOS excluded."""
-    score: float
-    """Length-normalised log probability (the ranking score)."""
-    log_prob: float
-    """Sum of token log probabilities, not normalised."""
-    attention: list[list[float]] | None = None
-    """Per output token, attention weights over the source positions
-    (return_attention); its argmax is the token's alignment."""
-
-
-@dataclass(frozen=True)
-class SentenceResult:
-    hypotheses: list[Hypothesis]
-    """n-best, best first."""
-    decode_steps: int = 0
-
-
-@dataclass(frozen=True)
-class PartialUpdate:
-    """The current best live hypothesis of one sentence while it decodes."""
-
-    sentence_index: int
-    text: str
-    tokens: list[int]
-    step: int
+__all__ = ["Hypothesis", "PartialUpdate", "SentenceResult", "TranslationResult"]
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ class DecodeScheduler:
         self._thread = threading.Thread(target=self._loop, name=f"decode-{model}", daemon=True)
         self.steps = 0
         self._labels = {"model": model}
+        metrics.QUEUE_CAPACITY.labels(model).set(batching.max_queue)
+        metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
 
     # ---- public, any thread -------------------------------------------------
     def start(self) -> None:
@@ -158,6 +160,8 @@ class DecodeScheduler:
                     break
                 self._queue.popleft()
                 self._queued_sentences -= n
+                job.admitted_at = now
+                metrics.REQUEST_QUEUE_SECONDS.labels(self.model).observe(now - job.submitted_at)
                 admitted.append(job)
                 live, rows, encoded = live + n, rows + need_rows, encoded + n
                 if policy == "sequential":
@@ -249,6 +253,9 @@ class DecodeScheduler:
         self.steps += 1
         metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
         metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        # Finished sentences just left: without this the gauge kept the last
+        # admission's count while the loop sat idle (dashboards showed phantom work).
+        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
 
     def _update(
         self, topk_lp: np.ndarray, topk_ids: np.ndarray, h_out: np.ndarray, c_out: np.ndarray,
@@ -343,5 +350,8 @@ class DecodeScheduler:
             job = sentence.job
             assert sentence.result is not None
             if job.finish_sentence(sentence.index, sentence.result, sentence.step):
+                metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(
+                    time.monotonic() - job.admitted_at
+                )
                 job.complete()
         batch.remove(leaving)

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from seqserve.client import convert as client_convert
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import convert
 from seqserve.server.engine.options import DecodingOptions
@@ -39,13 +40,13 @@ def test_explicit_zero_is_not_unset():
     ],
 )
 def test_options_round_trip(options):
-    msg = convert.decoding_options_to_proto(options)
+    msg = client_convert.decoding_options_to_proto(options)
     wire = pb.DecodingOptions.FromString(msg.SerializeToString())
     assert convert.decoding_options_from_proto(wire) == options
 
 
 def test_only_set_options_go_on_the_wire():
-    msg = convert.decoding_options_to_proto(DecodingOptions(n_best=2))
+    msg = client_convert.decoding_options_to_proto(DecodingOptions(n_best=2))
     assert msg.HasField("n_best") and not msg.HasField("beam_size")
 
 
@@ -64,13 +65,13 @@ RESULT = SentenceResult(
 def test_sentence_result_round_trip():
     msg = convert.sentence_to_proto(RESULT, return_scores=True)
     wire = pb.SentenceTranslation.FromString(msg.SerializeToString())
-    assert convert.sentence_from_proto(wire) == RESULT
+    assert client_convert.sentence_from_proto(wire) == RESULT
 
 
 def test_scores_left_out_when_not_requested():
     msg = convert.sentence_to_proto(RESULT, return_scores=False)
     assert not msg.hypotheses[0].HasField("score")
-    back = convert.sentence_from_proto(msg)
+    back = client_convert.sentence_from_proto(msg)
     assert back.hypotheses[0].text == "le chat" and back.hypotheses[0].tokens == [12, 40]
     assert math.isnan(back.hypotheses[0].score) and math.isnan(back.hypotheses[0].log_prob)
 
@@ -87,7 +88,7 @@ def test_partial_round_trip():
     update = PartialUpdate(sentence_index=2, text="le", tokens=[12], step=1)
     msg = convert.partial_to_proto(update)
     assert msg.WhichOneof("event") == "partial"
-    assert convert.partial_from_proto(msg.partial) == update
+    assert client_convert.partial_from_proto(msg.partial) == update
 
 
 # ---------------------------------------------------------------- model metadata

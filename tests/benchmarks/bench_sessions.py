@@ -162,7 +162,7 @@ def _wire_chunk(name: str) -> pb.Chunk:
 async def _grpc_streams(address: str, name: str, sessions: int, rate: float,
                         seconds: float) -> dict:
     """One Predict stream per session, one message per step."""
-    from seqserve.server.api.session_client import open_message
+    from seqserve.client.session_client import open_message
 
     message = pb.PredictRequest(chunk=_wire_chunk(name))
     async with grpc.aio.insecure_channel(address) as channel:
@@ -193,7 +193,7 @@ async def _grpc_mux(address: str, name: str, sessions: int, rate: float, seconds
                     window: float) -> dict:
     """Every session over one PredictMany stream (SessionMux: steps within `window`
     share a message), as a gateway serving many users would send them."""
-    from seqserve.server.api.session_mux import SessionMux
+    from seqserve.client.session_mux import SessionMux
 
     chunk = _wire_chunk(name)
     async with (grpc.aio.insecure_channel(address) as channel,

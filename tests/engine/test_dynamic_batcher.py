@@ -149,3 +149,25 @@ def test_sequential_policy_runs_one_request_per_call() -> None:
         outcome.get()
     assert run.batches == [["r0a", "r0b"], ["r1a", "r1b"], ["r2a", "r2b"]]
     batcher.stop()
+
+
+@pytest.mark.parametrize("policy", ["dynamic", "sequential"])
+def test_queue_depth_gauge_returns_to_zero(policy: str) -> None:
+    """Every way out of the queue (batch taken, request taken, deadline) updates the
+    gauge: a drained queue reads 0, not the depth at its last submit."""
+    from seqserve.server.metrics import REGISTRY
+
+    run = Recorder()
+    batcher = DynamicBatcher(f"gauge-{policy}", run, max_batch_size=4, max_queue_delay_s=0.05,
+                             max_queue=100, policy=policy)  # type: ignore[arg-type]
+    batcher.start()
+    outcomes = [Outcome() for _ in range(3)]
+    for i, outcome in enumerate(outcomes):
+        batcher.submit([f"r{i}"], [1], outcome)
+    expired = Outcome()
+    batcher.submit(["late"], [1], expired, deadline=time.monotonic() - 1)
+    for outcome in [*outcomes, expired]:
+        outcome.get()
+    depth = REGISTRY.get_sample_value("seqserve_queue_depth", {"model": f"gauge-{policy}"})
+    batcher.stop()
+    assert depth == 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tritonclient.grpc as grpcclient
 
-from seqserve.server.api.kinds_client import SeqServeClient
-from seqserve.server.engine.options import DecodingOptions
+from seqserve.client import DecodingOptions, SeqServeClient
 from tests.kserve.conftest import CAPTIONER, FORECASTER, TAGGER, TRANSLATOR
 from tests.kserve.kserve_helpers import decoded, text_input
 from tests.kserve.test_kserve_infer import _png
@@ -35,3 +34,13 @@ def test_every_kind_through_the_typed_client(triton, kserve_server) -> None:
                          sequence_end=True)
     np.testing.assert_array_equal(first.as_numpy("FORECAST"),
                                   [s.forecast for s in predicted.steps[:2]])
+
+
+def test_predict_stream_yields_the_session_then_each_chunk_like_predict(kserve_server) -> None:
+    chunks = [[340.0, 341.0], [342.5]]
+    with SeqServeClient(kserve_server.address) as client:
+        events = list(client.predict_stream(iter(chunks), model=FORECASTER))
+        whole = client.predict(chunks, model=FORECASTER)
+    assert isinstance(events[0], str) and events[0]
+    assert [len(steps) for steps in events[1:]] == [2, 1]
+    assert [s.forecast for steps in events[1:] for s in steps] == [s.forecast for s in whole.steps]

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import grpc
 
+from seqserve.client.session_client import chunk_message, open_message
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
-from seqserve.server.api.session_client import chunk_message, open_message
 
 __all__ = ["OpenStream", "chunk_message", "open_message", "wait_until"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from seqserve.server.api.session_client import main as client_main
+from seqserve.client.session_client import main as client_main
 from seqserve.server.repository.config import load_config
 
 

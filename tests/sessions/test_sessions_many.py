@@ -13,10 +13,10 @@ import grpc
 import numpy as np
 import pytest
 
+from seqserve.client.session_mux import SessionMux, StepRefused
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api.session_many import MAX_STEPS_PER_REQUEST
-from seqserve.server.api.session_mux import SessionMux, StepRefused
 from tests.integration.grpc_helpers import stub
 from tests.sessions.conftest import MAX_CHUNK
 from tests.sessions.session_helpers import wait_until

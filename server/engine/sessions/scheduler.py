@@ -89,6 +89,9 @@ class SessionScheduler:
         self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
         self.ticks = 0
         metrics.SESSION_STATE_BYTES.labels(model).set(self.pool.row_bytes)
+        metrics.SESSION_CAPACITY.labels(model).set(self.table.capacity)
+        metrics.QUEUE_CAPACITY.labels(model).set(self.config.batching.max_queue)
+        metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
 
     # ---- any thread ---------------------------------------------------------
     def start(self) -> None:
@@ -157,6 +160,7 @@ class SessionScheduler:
         """(lock held) Append one chunk to its session, or raise why not."""
         session = self._live(session_id)
         if self._queued >= self.config.batching.max_queue:
+            metrics.REJECTED.labels(self.model, "queue_full").inc()
             raise ResourceExhaustedError(
                 f"model '{self.model}' has {self._queued} chunks queued (max_queue); "
                 "retry later"
@@ -271,6 +275,8 @@ class SessionScheduler:
             session.busy = True
             batch.append((session, session.pending.popleft()))
         self._queued -= len(batch)
+        # Once per tick, not per chunk: every submit wakes the loop into this call.
+        metrics.QUEUE_DEPTH.labels(self.model).set(self._queued)
         return batch
 
     def _evict_idle(self, now: float) -> None:
@@ -290,6 +296,10 @@ class SessionScheduler:
             self._end(session, "idle", NotFoundError(f"session '{session.id}' expired"))
 
     def _run(self, batch: list[tuple[Session, Chunk]]) -> None:
+        ticked = time.monotonic()
+        queue_seconds = metrics.REQUEST_QUEUE_SECONDS.labels(self.model)
+        for _, chunk in batch:
+            queue_seconds.observe(ticked - chunk.enqueued)
         started = time.perf_counter()
         slots = np.array([s.slot for s, _ in batch], dtype=np.int64)
         lengths = np.array([c.steps for _, c in batch], dtype=np.int64)
@@ -323,8 +333,14 @@ class SessionScheduler:
             # Committed before results go out: a client that saw the output of
             # position p can rely on a snapshot at >= p surviving a crash.
             self._save(snapshots, snapshotted)
+        done = time.monotonic()
+        metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(done - ticked)
+        inter_step = metrics.SESSION_INTER_STEP_SECONDS.labels(self.model)
+        for session, _ in batch:
+            inter_step.observe(done - session.last_result)
+            session.last_result = done
         with self._cond:
-            self._finish(batch, time.monotonic())
+            self._finish(batch, done)
         deliver(results)
 
     def _finish(self, batch: list[tuple[Session, Chunk]], now: float) -> None:

@@ -81,6 +81,8 @@ class Session:
     """A Predict stream holds the session (a second one is refused)."""
     closed: bool = False
     last_active: float = field(default_factory=time.monotonic)
+    last_result: float = field(default_factory=time.monotonic)
+    """When the session's previous chunk result was made (or it opened): inter-step metric."""
     snapshot_position: int = 0
     """Position of the last snapshot written (or restored)."""
 

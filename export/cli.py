@@ -15,6 +15,8 @@ from typing import Any
 
 from seqserve.export.kind_cli import KINDS
 from seqserve.export.kind_cli import main as export_kind
+from seqserve.export.quantize_cli import add_arguments as add_quantize_arguments
+from seqserve.export.quantize_cli import run_quantized
 from seqserve.server.repository.config import MANIFEST_FILE
 
 
@@ -35,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         "--verify-sentences", type=int, default=50, help="held-out sentences decoded both ways"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress and exporter output")
+    add_quantize_arguments(p)
     return p
 
 
@@ -89,8 +92,29 @@ def main(argv: list[str]) -> int:
     from seqserve.export.streaming import export_streaming_cli, is_streaming_run
 
     if is_streaming_run(args.run):  # models/streaming runs (charlm, co2) carry run.json
+        if args.quantize:
+            from seqserve.export.quantize import streaming_measure
+            from seqserve.export.streaming import export_streaming_run
+
+            return run_quantized(
+                args, lambda scratch: export_streaming_run(args.run, scratch, args.name, 1),
+                streaming_measure(args.run),
+            )
         return export_streaming_cli(args.run, args.model_repository, args.name, args.version)
     from seqserve.export.api import export_run  # torch import: only once arguments are valid
+
+    if args.quantize:
+        from seqserve.export.quantize import seq2seq_measure
+        from seqserve.export.run_dir import load_run
+
+        pairs = load_run(args.run).held_out[: max(args.bleu_pairs, 1)]
+        return run_quantized(
+            args,
+            lambda scratch: export_run(args.run, scratch, args.name, 1,
+                                       bleu_pairs=0 if args.skip_bleu else args.bleu_pairs,
+                                       verify_count=args.verify_sentences),
+            seq2seq_measure(pairs),
+        )
 
     try:
         version_dir = export_run(

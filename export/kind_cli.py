@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from seqserve.export.quantize_cli import add_arguments as add_quantize_arguments
+from seqserve.export.quantize_cli import run_quantized
 from seqserve.server.repository.config import MANIFEST_FILE
 
 KINDS = ("tagger", "captioner")
@@ -21,7 +23,12 @@ def main(kind: str, argv: list[str]) -> int:
     p.add_argument("--model-repository", type=Path, required=True, help="repository root")
     p.add_argument("--name", required=True, help="model name (directory under the repository)")
     p.add_argument("--version", type=int, default=None, help="default: next free number")
+    p.add_argument("--quality-scenes", type=int, default=300,
+                   help="captioner: held-out scenes for BLEU (default 300)")
+    add_quantize_arguments(p)
     args = p.parse_args(argv)
+    if args.quantize:
+        return _quantized(kind, args)
     try:
         if kind == "tagger":
             from seqserve.export.tagger_export import export_tagger
@@ -31,7 +38,8 @@ def main(kind: str, argv: list[str]) -> int:
             from seqserve.export.captioner_export import export_captioner
 
             version_dir = export_captioner(
-                args.run, args.model_repository, args.name, args.version
+                args.run, args.model_repository, args.name, args.version,
+                quality_scenes=args.quality_scenes,
             )
     except Exception as exc:  # one line per failed check, non-zero exit
         print(f"export failed: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -41,3 +49,23 @@ def main(kind: str, argv: list[str]) -> int:
     print(f"quality {json.dumps(manifest['quality'])}")
     print(f"published {version_dir}")
     return 0
+
+
+def _quantized(kind: str, args: argparse.Namespace) -> int:
+    if kind == "tagger":
+        from seqserve.export.quantize import tagger_measure
+        from seqserve.export.tagger_export import export_tagger
+
+        return run_quantized(
+            args, lambda scratch: export_tagger(args.run, scratch, args.name, 1),
+            tagger_measure(args.run),
+        )
+    from seqserve.export.captioner_export import export_captioner
+    from seqserve.export.quantize import captioner_measure
+
+    return run_quantized(
+        args,
+        lambda scratch: export_captioner(args.run, scratch, args.name, 1,
+                                         quality_scenes=args.quality_scenes),
+        captioner_measure(args.quality_scenes),
+    )

@@ -3,8 +3,10 @@
 Both multiplexed streams (PredictMany, KServe's ModelStreamInfer) read requests
 as they come and answer each in its own task, so a slow request never holds
 back the ones behind it. Requests that share a `key` (one KServe sequence) are
-answered in arrival order. At most `max_in_flight` requests are answered at
-once; beyond it reading waits, so a client that never reads its responses
+answered in arrival order. An answer may be an async iterator of several
+responses (decoupled partials); they go out in its order. At most
+`max_in_flight` requests are answered at once; beyond it reading waits, so a
+client that never reads its responses
 cannot grow the server's memory. A request whose answer raises ends the stream
 with that error (the RPC's error mapping turns a bug into INTERNAL).
 """
@@ -36,7 +38,13 @@ async def answer_concurrently(
         try:
             if after is not None:
                 await asyncio.wait({after})  # the previous request with this key
-            done.put_nowait(await answer(request))
+            answered = await answer(request)
+            if hasattr(answered, "__aiter__"):
+                # Several responses for one request (KServe decoupled partials).
+                async for item in answered:
+                    done.put_nowait(item)
+            else:
+                done.put_nowait(answered)
         except Exception as exc:
             done.put_nowait(exc)
         finally:

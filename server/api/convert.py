@@ -61,6 +61,16 @@ def decoding_options_from_proto(msg: pb.DecodingOptions) -> DecodingOptions:
         max_length=_optional(msg, "max_length"),
         min_length=_optional(msg, "min_length"),
         return_scores=msg.return_scores if msg.HasField("return_scores") else True,
+        sampling_topk=_optional(msg, "sampling_topk"),
+        sampling_topp=_optional(msg, "sampling_topp"),
+        sampling_temperature=_optional(msg, "sampling_temperature"),
+        seed=_optional(msg, "seed"),
+        repetition_penalty=_optional(msg, "repetition_penalty"),
+        no_repeat_ngram_size=_optional(msg, "no_repeat_ngram_size"),
+        suppress_sequences=tuple(msg.suppress_sequences),
+        target_prefix=tuple(msg.target_prefix),
+        return_attention=msg.return_attention,
+        return_alternatives=msg.return_alternatives,
     )
 
 
@@ -73,6 +83,9 @@ def _optional(msg: pb.DecodingOptions, name: str) -> Any:
 
 def hypothesis_to_proto(hyp: Hypothesis, *, return_scores: bool) -> pb.Hypothesis:
     msg = pb.Hypothesis(text=hyp.text, tokens=hyp.tokens)
+    for weights in hyp.attention or ():
+        aligned = max(range(len(weights)), key=weights.__getitem__) if weights else 0
+        msg.attention.add(weights=weights, aligned_position=aligned)
     if return_scores:
         msg.score = hyp.score
         msg.log_prob = hyp.log_prob

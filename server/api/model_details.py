@@ -52,6 +52,11 @@ def decoding_defaults(config: Any) -> pb.DecodingDefaults:
         length_penalty=defaults.length_penalty,
         max_length=defaults.max_length,
         min_length=defaults.min_length,
+        sampling_topk=defaults.sampling_topk,
+        sampling_topp=defaults.sampling_topp,
+        sampling_temperature=defaults.sampling_temperature,
+        repetition_penalty=defaults.repetition_penalty,
+        no_repeat_ngram_size=defaults.no_repeat_ngram_size,
     )
 
 
@@ -66,6 +71,9 @@ def translator(info: ModelInfo) -> pb.TranslatorDetails:
             max_source_tokens=limits.max_source_tokens,
             max_beam_size=limits.max_beam_size,
             max_output_length=limits.max_output_length,
+            max_prefix_tokens=limits.max_prefix_tokens,
+            max_ngram_size=limits.max_ngram_size,
+            max_suppressed_sequences=limits.max_suppressed_sequences,
         ),
         decoding_defaults=decoding_defaults(config),
     )
@@ -106,6 +114,9 @@ def captioner(info: ModelInfo) -> pb.CaptionerDetails:
             max_pixels=limits.max_pixels,
             max_beam_size=limits.max_beam_size,
             max_output_length=limits.max_output_length,
+            max_prefix_tokens=limits.max_prefix_tokens,
+            max_ngram_size=limits.max_ngram_size,
+            max_suppressed_sequences=limits.max_suppressed_sequences,
         ),
         decoding_defaults=decoding_defaults(config),
         vocab_size=info.vocab_size,

@@ -16,6 +16,7 @@ from seqserve.server.engine.blocking_decode import decode_blocking
 from seqserve.server.engine.captioner_graphs import CaptionerGraphs
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
+from seqserve.server.engine.option_tokens import attention_lists, with_tokens
 from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
 from seqserve.server.engine.results import Hypothesis, SentenceResult
 from seqserve.server.engine.scheduler import DecodeScheduler
@@ -38,6 +39,7 @@ class CaptionerModel:
             config = config.model_copy(update={"batching": batching})
         self.config = config
         self.words: list[str] = json.loads((version.path / config.vocab.file).read_text())
+        self._word_ids = {word: i for i, word in enumerate(self.words) if i > 3}
         self.graphs = CaptionerGraphs(version.path, config)
         self.scheduler = DecodeScheduler(
             version.name, self.graphs, config.batching, bos_id=config.vocab.bos_id,
@@ -71,8 +73,23 @@ class CaptionerModel:
             for i, image in enumerate(images)
         ]
 
-    def resolve(self, options: DecodingOptions) -> ResolvedOptions:
-        return options.resolve(self.config.decoding, self.config.limits)
+    def resolve(self, options: DecodingOptions, sentences: int = 1) -> ResolvedOptions:
+        resolved = options.resolve(self.config.decoding, self.config.limits)
+        return with_tokens(
+            resolved, sentences, self.encode_words,
+            max_prefix_tokens=self.config.limits.max_prefix_tokens,
+            vocab_size=len(self.words), eos_id=self.config.vocab.eos_id,
+            has_attention=self.graphs.has_attention,
+        )
+
+    def encode_words(self, text: str) -> list[int]:
+        """Caption text -> word ids (target_prefix, suppress_sequences)."""
+        ids = []
+        for word in text.split():
+            if word not in self._word_ids:
+                raise InvalidArgumentError(f"word {word!r} is not in the captioner's vocabulary")
+            ids.append(self._word_ids[word])
+        return ids
 
     def text(self, tokens: list[int]) -> str:
         return " ".join(self.words[t] for t in tokens if 3 < t < len(self.words))
@@ -85,6 +102,7 @@ class CaptionerModel:
                         text=self.text(h.tokens), tokens=h.tokens,
                         score=h.score if options.return_scores else 0.0,
                         log_prob=h.log_prob if options.return_scores else 0.0,
+                        attention=attention_lists(h.attention),
                     )
                     for h in nbest
                 ],
@@ -98,7 +116,7 @@ class CaptionerModel:
         self, images: list[ImageInput], options: DecodingOptions, *,
         deadline: float | None = None,
     ) -> list[SentenceResult]:
-        resolved = self.resolve(options)
+        resolved = self.resolve(options, len(images))
         # Decoding an image is CPU work: off the event loop.
         arrays = await asyncio.to_thread(self.prepare, images)
         if deadline is not None and time.monotonic() >= deadline:

@@ -67,7 +67,8 @@ class DecodeBatch:
         first = np.zeros(int(beams.sum()), np.float64)
         starts = np.concatenate([[0], np.cumsum(beams)[:-1]])
         first[:] = -np.inf
-        first[starts] = 0.0
+        for start, sentence in zip(starts, sentences, strict=True):
+            first[start : start + sentence.initial_alive] = 0.0
         self.cumulative = np.concatenate([self.cumulative, first])
         self.prev_tokens = np.concatenate(
             [self.prev_tokens, np.full(int(beams.sum()), self.bos_id, np.int64)]

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from seqserve.server.engine.options import ResolvedOptions
 
 
@@ -20,6 +22,8 @@ class FinishedHypothesis:
     tokens: list[int]
     score: float
     log_prob: float
+    attention: list[np.ndarray] | None = None
+    """Per output token, attention weights over the source (return_attention)."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from seqserve.server.engine import beam_search
 from seqserve.server.engine.decode_batch import DecodeBatch
 from seqserve.server.engine.job import DecodeJob, PartialEvent
 from seqserve.server.engine.live_sentence import LiveSentence
+from seqserve.server.engine.rule_step import step_with_rules
 from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
 from seqserve.server.errors import (
     CancelledError,
@@ -148,7 +149,7 @@ class DecodeScheduler:
                     self._abort_queued(job, now)
                     continue
                 n = len(job.sources)
-                need_rows = n * job.options.beam_size
+                need_rows = n * job.options.rows
                 fits = (
                     live + n <= self.batching.max_live_sentences
                     and rows + need_rows <= self.batching.max_rows
@@ -199,7 +200,7 @@ class DecodeScheduler:
         metrics.ENCODE_SECONDS.labels(self.model).observe(time.perf_counter() - started)
         metrics.ENCODER_BATCH.labels(self.model).observe(len(sources))
         sentences = [
-            LiveSentence(job=job, index=i, beam=job.options.beam_size, source_length=0)
+            LiveSentence(job=job, index=i, beam=job.options.rows, source_length=0)
             for job in jobs
             for i in range(len(job.sources))
         ]
@@ -238,12 +239,17 @@ class DecodeScheduler:
         started = time.perf_counter()
         batch = self.batch
         max_beam = max(s.beam for s in batch.sentences)
-        k = min(2 * max_beam, self.vocab_size)
+        # Rules (sampling, penalties, prefixes) need every token's log prob:
+        # the graph's TopK then returns the whole sorted row for this step.
+        full = any(s.uses_rules for s in batch.sentences)
+        k = self.vocab_size if full else min(2 * max_beam, self.vocab_size)
+        want_attention = any(s.job.options.return_attention for s in batch.sentences)
         out = self.graphs.step(
             batch.prev_tokens, batch.h, batch.c, batch.memory, batch.memory_mask,
-            batch.memory_index, k,
+            batch.memory_index, k, **({"attention": True} if want_attention else {}),
         )
-        self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out)
+        self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out,
+                     getattr(out, "attention", None))
         self.steps += 1
         metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
         metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
@@ -252,20 +258,22 @@ class DecodeScheduler:
         metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
 
     def _update(
-        self, topk_lp: np.ndarray, topk_ids: np.ndarray, h_out: np.ndarray, c_out: np.ndarray
+        self, topk_lp: np.ndarray, topk_ids: np.ndarray, h_out: np.ndarray, c_out: np.ndarray,
+        attention: np.ndarray | None = None,
     ) -> None:
         batch = self.batch
         sentences = batch.sentences
         beams = np.array([s.beam for s in sentences], np.int64)
+        plain = np.array([not s.uses_rules for s in sentences], bool)
         steps = np.array([s.step for s in sentences], np.int64)
         min_lengths = np.array([s.job.options.min_length for s in sentences], np.int64)
         parents = np.empty(batch.rows, np.int64)
         tokens = np.empty(batch.rows, np.int64)
         scores = np.empty(batch.rows, np.float64)
 
-        for beam in np.unique(beams):
+        for beam in np.unique(beams[plain]):
             beam = int(beam)
-            positions = np.nonzero(beams == beam)[0]
+            positions = np.nonzero((beams == beam) & plain)[0]
             rows = batch.offsets[positions][:, None] + np.arange(beam)[None, :]
             picked = beam_search.select(
                 batch.cumulative[rows],
@@ -285,10 +293,37 @@ class DecodeScheduler:
             tokens[flat_rows] = picked.tokens.reshape(-1)
             scores[flat_rows] = picked.scores.reshape(-1)
             for i, position in enumerate(positions):
+                self._record_attention(
+                    sentences[position], int(batch.offsets[position]), picked.parents[i], attention
+                )
                 sentences[position].advance(picked.parents[i], picked.tokens[i])
+
+        for position in np.nonzero(~plain)[0]:
+            sentence = sentences[position]
+            offset = int(batch.offsets[position])
+            rows = slice(offset, offset + sentence.beam)
+            local, picked_tokens, picked_scores = step_with_rules(
+                sentence, batch.cumulative[rows], topk_lp[rows], topk_ids[rows],
+                vocab=self.vocab_size, eos_id=self.eos_id,
+            )
+            parents[rows] = offset + local
+            tokens[rows] = picked_tokens
+            scores[rows] = picked_scores
+            self._record_attention(sentence, offset, local, attention)
+            sentence.advance(local, picked_tokens)
 
         batch.reorder(parents, tokens, scores, h_out, c_out)
         self._retire_finished()
+
+    def _record_attention(
+        self, sentence: LiveSentence, offset: int, local_parents: np.ndarray,
+        attention: np.ndarray | None,
+    ) -> None:
+        """Keep the attention that produced each new row's token (return_attention only)."""
+        if attention is None or not sentence.job.options.return_attention:
+            return
+        weights = attention[offset + local_parents, : sentence.source_length]
+        sentence.attention.append(weights.astype(np.float32, copy=True))
 
     def _retire_finished(self) -> None:
         batch = self.batch
@@ -299,11 +334,11 @@ class DecodeScheduler:
             job = sentence.job
             offset = int(batch.offsets[position])
             alive = batch.cumulative[offset : offset + sentence.beam]
-            if sentence.done(float(alive[0])):
+            if sentence.done(alive):
                 sentence.result = sentence.finalize(alive)
                 leaving.add(position)
-            elif job.want_partials:
-                job.sink(PartialEvent(sentence.index, sentence.history(0), sentence.step))
+            elif job.want_partials and (row := sentence.best_row(alive)) is not None:
+                job.sink(PartialEvent(sentence.index, sentence.history(row), sentence.step))
         if self.batching.policy == "static":
             # A static batch is one fixed tensor: finished sentences keep their
             # rows (computed and ignored) and nobody returns until all are done.

@@ -25,6 +25,8 @@ class StepOutput:
     topk_ids: np.ndarray
     h_out: np.ndarray
     c_out: np.ndarray
+    attention: np.ndarray | None = None
+    """[N, S] attention weights, fetched only when asked for."""
 
 
 class Seq2SeqGraphs:
@@ -68,6 +70,7 @@ class Seq2SeqGraphs:
         memory_mask: np.ndarray,
         memory_index: np.ndarray,
         k: int,
+        attention: bool = False,
     ) -> StepOutput:
         n = self.names
         feeds = {
@@ -79,7 +82,14 @@ class Seq2SeqGraphs:
             n.memory_index: memory_index,
             n.k: np.array([k], np.int64),
         }
-        lp, ids, h_out, c_out = self.decoder.run(
-            feeds, [n.topk_logprobs, n.topk_ids, n.h_out, n.c_out]
-        )
+        fetch = [n.topk_logprobs, n.topk_ids, n.h_out, n.c_out]
+        if attention and self.has_attention:
+            lp, ids, h_out, c_out, weights = self.decoder.run(feeds, [*fetch, n.attention])
+            return StepOutput(lp, ids, h_out, c_out, weights)
+        lp, ids, h_out, c_out = self.decoder.run(feeds, fetch)
         return StepOutput(lp, ids, h_out, c_out)
+
+    @property
+    def has_attention(self) -> bool:
+        """Older exports may lack the optional attention output of the step graph."""
+        return self.names.attention in self.decoder.output_names

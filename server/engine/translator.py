@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from seqserve.server.engine.blocking_decode import decode_blocking
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
+from seqserve.server.engine.option_tokens import attention_lists, with_tokens
 from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
 from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceResult
 from seqserve.server.engine.scheduler import DecodeScheduler
@@ -72,8 +73,15 @@ class Seq2SeqModel:
             ids.append(encoded)
         return ids
 
-    def resolve(self, options: DecodingOptions) -> ResolvedOptions:
-        return options.resolve(self.config.decoding, self.config.limits)
+    def resolve(self, options: DecodingOptions, sentences: int = 1) -> ResolvedOptions:
+        resolved = options.resolve(self.config.decoding, self.config.limits)
+        limits = self.config.limits
+        return with_tokens(
+            resolved, sentences, self.tokenizer.target.encode,
+            max_prefix_tokens=limits.max_prefix_tokens,
+            vocab_size=self.tokenizer.target.vocab_size, eos_id=self.config.tokenizer.eos_id,
+            has_attention=self.graphs.has_attention,
+        )
 
     def results(self, event: DoneEvent, options: ResolvedOptions) -> list[SentenceResult]:
         return [
@@ -83,6 +91,7 @@ class Seq2SeqModel:
                         text=self.tokenizer.decode_target(h.tokens), tokens=h.tokens,
                         score=h.score if options.return_scores else 0.0,
                         log_prob=h.log_prob if options.return_scores else 0.0,
+                        attention=attention_lists(h.attention),
                     )
                     for h in nbest
                 ],
@@ -110,8 +119,8 @@ class Seq2SeqModel:
         self, sentences: list[str], options: DecodingOptions, deadline: float | None,
         *, partials: bool,
     ) -> AsyncIterator[PartialUpdate | list[SentenceResult]]:
-        resolved = self.resolve(options)
         sources = self.tokenize(sentences)
+        resolved = self.resolve(options, len(sentences))
         if deadline is not None and time.monotonic() >= deadline:
             raise DeadlineExceededError("deadline exceeded before the request was queued")
         loop = asyncio.get_running_loop()

@@ -55,6 +55,10 @@ class CaptionerLimits(StrictModel):
     (decompression-bomb guard)."""
     max_beam_size: int = Field(8, ge=1)
     max_output_length: int = Field(64, ge=1)
+    max_prefix_tokens: int = Field(16, ge=0)
+    """Most target_prefix words per caption."""
+    max_ngram_size: int = Field(8, ge=0)
+    max_suppressed_sequences: int = Field(32, ge=0)
 
 
 class CaptionerConfig(StrictModel):

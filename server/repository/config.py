@@ -88,6 +88,12 @@ class DecodingDefaults(StrictModel):
     """Maximum number of output tokens (EOS excluded)."""
     min_length: int = Field(0, ge=0)
     """EOS is not allowed before this many output tokens."""
+    sampling_topk: int = Field(1, ge=0)
+    """1 = beam search (no sampling); 0 = sample from the whole vocabulary."""
+    sampling_topp: float = Field(1.0, gt=0.0, le=1.0)
+    sampling_temperature: float = Field(1.0, gt=0.0, le=100.0)
+    repetition_penalty: float = Field(1.0, gt=0.0, le=10.0)
+    no_repeat_ngram_size: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _n_best_within_beam(self) -> DecodingDefaults:
@@ -106,6 +112,12 @@ class Limits(StrictModel):
     max_beam_size: int = Field(8, ge=1)
     max_output_length: int = Field(256, ge=1)
     """Largest max_length a request may ask for."""
+    max_prefix_tokens: int = Field(64, ge=0)
+    """Most target_prefix tokens per sentence."""
+    max_ngram_size: int = Field(8, ge=0)
+    """Largest no_repeat_ngram_size a request may ask for."""
+    max_suppressed_sequences: int = Field(32, ge=0)
+    """Most suppress_sequences in one request."""
 
 
 class BatchingConfig(StrictModel):

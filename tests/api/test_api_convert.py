@@ -105,7 +105,8 @@ def test_model_metadata_from_model_info():
     details = msg.translator
     assert (details.source_language, details.target_language) == ("en", "fr")
     assert details.limits == pb.TranslatorLimits(
-        max_sentences=5, max_source_tokens=200, max_beam_size=4, max_output_length=256
+        max_sentences=5, max_source_tokens=200, max_beam_size=4, max_output_length=256,
+        max_prefix_tokens=64, max_ngram_size=8, max_suppressed_sequences=32,
     )
     defaults = info.config.decoding
     assert details.decoding_defaults == pb.DecodingDefaults(
@@ -114,6 +115,7 @@ def test_model_metadata_from_model_info():
         length_penalty=defaults.length_penalty,
         max_length=defaults.max_length,
         min_length=defaults.min_length,
+        sampling_topk=1, sampling_topp=1.0, sampling_temperature=1.0, repetition_penalty=1.0,
     )
     assert msg.batching.max_queue == BatchingConfig().max_queue
 

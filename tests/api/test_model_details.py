@@ -115,9 +115,13 @@ def test_captioner_details_from_config():
                            encodings=["PNG", "JPEG"], mean=[0.4, 0.5, 0.6],
                            std=[0.2, 0.25, 0.5]),
         limits=pb.CaptionerLimits(max_images=3, max_image_bytes=1000, max_pixels=5000,
-                                  max_beam_size=6, max_output_length=30),
+                                  max_beam_size=6, max_output_length=30,
+                                  max_prefix_tokens=16, max_ngram_size=8,
+                                  max_suppressed_sequences=32),
         decoding_defaults=pb.DecodingDefaults(beam_size=3, n_best=2, length_penalty=0.5,
-                                              max_length=20, min_length=1),
+                                              max_length=20, min_length=1, sampling_topk=1,
+                                              sampling_topp=1.0, sampling_temperature=1.0,
+                                              repetition_penalty=1.0),
         vocab_size=57,
     )
     assert msg.batching.policy == pb.BATCHING_POLICY_CONTINUOUS
@@ -258,7 +262,9 @@ def test_get_model_captioner(client, details_repository):
     assert list(details.image.encodings) == ["PNG", "JPEG"]
     assert list(details.image.mean) == pytest.approx(pre.mean)
     assert list(details.image.std) == pytest.approx(pre.std)
-    assert details.limits == pb.CaptionerLimits(**CAPTION_LIMITS)
+    assert details.limits == pb.CaptionerLimits(
+        **CAPTION_LIMITS, max_prefix_tokens=16, max_ngram_size=8, max_suppressed_sequences=32
+    )
     defaults = details.decoding_defaults
     assert (defaults.beam_size, defaults.max_length) == (3, 20)
     assert defaults.n_best == config.decoding.n_best

@@ -51,3 +51,39 @@ def test_nbest_alone_equals_nbest_with_31_others_joining_and_leaving(
     assert [tokens for tokens, _ in together] == [tokens for tokens, _ in alone]
     for (_, a), (_, b) in zip(alone, together, strict=True):
         assert abs(a - b) <= 1e-5
+
+
+def test_seeded_samples_alone_equal_samples_among_31_other_requests(
+    server: ServerProcess,
+) -> None:
+    """Each sentence draws from its own generator: batch-mates (sampling or
+    not, joining at random steps) never change a seeded request's samples."""
+    rng = random.Random(11)
+    sampled = {"sampling_topk": 0, "sampling_temperature": 2.0, "seed": 1234, "n_best": 3,
+               "beam_size": 1, "repetition_penalty": 1.2, "target_prefix": ["trois"]}
+    channel, client = stub(server.address)
+    with channel:
+        alone = nbest(client.Translate(request([TARGET], **sampled), timeout=60))
+        errors: list[BaseException] = []
+
+        def other(index: int, delay: float) -> None:
+            time.sleep(delay)
+            options = ({"sampling_topk": rng.choice([0, 3]), "seed": index, "n_best": 2,
+                        "beam_size": 1} if index % 2 else {"beam_size": rng.choice([1, 4])})
+            try:
+                client.Translate(request([f"{index} thousand and {index}"], **options,
+                                         max_length=rng.randint(3, 30)), timeout=60)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=other, args=(i, rng.uniform(0, 0.05)))
+                   for i in range(1, 32)]
+        for t in threads:
+            t.start()
+        together = nbest(client.Translate(request([TARGET], **sampled), timeout=60))
+        for t in threads:
+            t.join(90)
+    assert not errors
+    assert [tokens for tokens, _ in together] == [tokens for tokens, _ in alone]
+    for (_, a), (_, b) in zip(alone, together, strict=True):
+        assert abs(a - b) <= 1e-5

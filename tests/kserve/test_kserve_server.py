@@ -36,7 +36,7 @@ def test_translator_metadata_and_config(triton) -> None:
     assert meta.platform == "seqserve_seq2seq"
     inputs = [(t.name, t.datatype, list(t.shape)) for t in meta.inputs]
     assert inputs == [("TEXT", "BYTES", [-1, 1])]
-    assert [t.name for t in meta.outputs] == ["HYPOTHESES", "SCORES"]
+    assert [t.name for t in meta.outputs] == ["HYPOTHESES", "SCORES", "ATTENTION"]
     config = triton.get_model_config(TRANSLATOR).config
     assert config.name == TRANSLATOR and config.max_batch_size == 32
     assert config.input[0].data_type == model_config_pb2.TYPE_STRING

@@ -79,20 +79,40 @@ SNAPSHOT_POLICY_EVERY_N_STEPS: SnapshotPolicy
 SNAPSHOT_POLICY_ON_EVICT: SnapshotPolicy
 
 class DecodingOptions(_message.Message):
-    __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length", "return_scores")
+    __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length", "return_scores", "sampling_topk", "sampling_topp", "sampling_temperature", "seed", "target_prefix", "repetition_penalty", "no_repeat_ngram_size", "suppress_sequences", "return_attention", "return_alternatives")
     BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     N_BEST_FIELD_NUMBER: _ClassVar[int]
     LENGTH_PENALTY_FIELD_NUMBER: _ClassVar[int]
     MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
     MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
     RETURN_SCORES_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_TOPK_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_TOPP_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    TARGET_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    REPETITION_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    NO_REPEAT_NGRAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SUPPRESS_SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    RETURN_ATTENTION_FIELD_NUMBER: _ClassVar[int]
+    RETURN_ALTERNATIVES_FIELD_NUMBER: _ClassVar[int]
     beam_size: int
     n_best: int
     length_penalty: float
     max_length: int
     min_length: int
     return_scores: bool
-    def __init__(self, beam_size: _Optional[int] = ..., n_best: _Optional[int] = ..., length_penalty: _Optional[float] = ..., max_length: _Optional[int] = ..., min_length: _Optional[int] = ..., return_scores: _Optional[bool] = ...) -> None: ...
+    sampling_topk: int
+    sampling_topp: float
+    sampling_temperature: float
+    seed: int
+    target_prefix: _containers.RepeatedScalarFieldContainer[str]
+    repetition_penalty: float
+    no_repeat_ngram_size: int
+    suppress_sequences: _containers.RepeatedScalarFieldContainer[str]
+    return_attention: bool
+    return_alternatives: bool
+    def __init__(self, beam_size: _Optional[int] = ..., n_best: _Optional[int] = ..., length_penalty: _Optional[float] = ..., max_length: _Optional[int] = ..., min_length: _Optional[int] = ..., return_scores: _Optional[bool] = ..., sampling_topk: _Optional[int] = ..., sampling_topp: _Optional[float] = ..., sampling_temperature: _Optional[float] = ..., seed: _Optional[int] = ..., target_prefix: _Optional[_Iterable[str]] = ..., repetition_penalty: _Optional[float] = ..., no_repeat_ngram_size: _Optional[int] = ..., suppress_sequences: _Optional[_Iterable[str]] = ..., return_attention: _Optional[bool] = ..., return_alternatives: _Optional[bool] = ...) -> None: ...
 
 class TranslateRequest(_message.Message):
     __slots__ = ("model", "version", "sentences", "options")
@@ -107,16 +127,26 @@ class TranslateRequest(_message.Message):
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., sentences: _Optional[_Iterable[str]] = ..., options: _Optional[_Union[DecodingOptions, _Mapping]] = ...) -> None: ...
 
 class Hypothesis(_message.Message):
-    __slots__ = ("text", "tokens", "score", "log_prob")
+    __slots__ = ("text", "tokens", "score", "log_prob", "attention")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     TOKENS_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     LOG_PROB_FIELD_NUMBER: _ClassVar[int]
+    ATTENTION_FIELD_NUMBER: _ClassVar[int]
     text: str
     tokens: _containers.RepeatedScalarFieldContainer[int]
     score: float
     log_prob: float
-    def __init__(self, text: _Optional[str] = ..., tokens: _Optional[_Iterable[int]] = ..., score: _Optional[float] = ..., log_prob: _Optional[float] = ...) -> None: ...
+    attention: _containers.RepeatedCompositeFieldContainer[TokenAttention]
+    def __init__(self, text: _Optional[str] = ..., tokens: _Optional[_Iterable[int]] = ..., score: _Optional[float] = ..., log_prob: _Optional[float] = ..., attention: _Optional[_Iterable[_Union[TokenAttention, _Mapping]]] = ...) -> None: ...
+
+class TokenAttention(_message.Message):
+    __slots__ = ("weights", "aligned_position")
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    ALIGNED_POSITION_FIELD_NUMBER: _ClassVar[int]
+    weights: _containers.RepeatedScalarFieldContainer[float]
+    aligned_position: int
+    def __init__(self, weights: _Optional[_Iterable[float]] = ..., aligned_position: _Optional[int] = ...) -> None: ...
 
 class SentenceTranslation(_message.Message):
     __slots__ = ("hypotheses", "decode_steps")
@@ -175,30 +205,46 @@ class Batching(_message.Message):
     def __init__(self, policy: _Optional[_Union[BatchingPolicy, str]] = ..., max_live_sentences: _Optional[int] = ..., max_rows: _Optional[int] = ..., max_queue: _Optional[int] = ..., max_encoder_batch: _Optional[int] = ..., max_batch_size: _Optional[int] = ..., max_queue_delay_ms: _Optional[float] = ...) -> None: ...
 
 class TranslatorLimits(_message.Message):
-    __slots__ = ("max_sentences", "max_source_tokens", "max_beam_size", "max_output_length")
+    __slots__ = ("max_sentences", "max_source_tokens", "max_beam_size", "max_output_length", "max_prefix_tokens", "max_ngram_size", "max_suppressed_sequences")
     MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     MAX_SOURCE_TOKENS_FIELD_NUMBER: _ClassVar[int]
     MAX_BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_PREFIX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_NGRAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SUPPRESSED_SEQUENCES_FIELD_NUMBER: _ClassVar[int]
     max_sentences: int
     max_source_tokens: int
     max_beam_size: int
     max_output_length: int
-    def __init__(self, max_sentences: _Optional[int] = ..., max_source_tokens: _Optional[int] = ..., max_beam_size: _Optional[int] = ..., max_output_length: _Optional[int] = ...) -> None: ...
+    max_prefix_tokens: int
+    max_ngram_size: int
+    max_suppressed_sequences: int
+    def __init__(self, max_sentences: _Optional[int] = ..., max_source_tokens: _Optional[int] = ..., max_beam_size: _Optional[int] = ..., max_output_length: _Optional[int] = ..., max_prefix_tokens: _Optional[int] = ..., max_ngram_size: _Optional[int] = ..., max_suppressed_sequences: _Optional[int] = ...) -> None: ...
 
 class DecodingDefaults(_message.Message):
-    __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length")
+    __slots__ = ("beam_size", "n_best", "length_penalty", "max_length", "min_length", "sampling_topk", "sampling_topp", "sampling_temperature", "repetition_penalty", "no_repeat_ngram_size")
     BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     N_BEST_FIELD_NUMBER: _ClassVar[int]
     LENGTH_PENALTY_FIELD_NUMBER: _ClassVar[int]
     MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
     MIN_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_TOPK_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_TOPP_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    REPETITION_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    NO_REPEAT_NGRAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     beam_size: int
     n_best: int
     length_penalty: float
     max_length: int
     min_length: int
-    def __init__(self, beam_size: _Optional[int] = ..., n_best: _Optional[int] = ..., length_penalty: _Optional[float] = ..., max_length: _Optional[int] = ..., min_length: _Optional[int] = ...) -> None: ...
+    sampling_topk: int
+    sampling_topp: float
+    sampling_temperature: float
+    repetition_penalty: float
+    no_repeat_ngram_size: int
+    def __init__(self, beam_size: _Optional[int] = ..., n_best: _Optional[int] = ..., length_penalty: _Optional[float] = ..., max_length: _Optional[int] = ..., min_length: _Optional[int] = ..., sampling_topk: _Optional[int] = ..., sampling_topp: _Optional[float] = ..., sampling_temperature: _Optional[float] = ..., repetition_penalty: _Optional[float] = ..., no_repeat_ngram_size: _Optional[int] = ...) -> None: ...
 
 class TranslatorDetails(_message.Message):
     __slots__ = ("source_language", "target_language", "limits", "decoding_defaults")
@@ -255,18 +301,24 @@ class ImageSpec(_message.Message):
     def __init__(self, channels: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., tensor_dtype: _Optional[str] = ..., encodings: _Optional[_Iterable[str]] = ..., mean: _Optional[_Iterable[float]] = ..., std: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class CaptionerLimits(_message.Message):
-    __slots__ = ("max_images", "max_image_bytes", "max_pixels", "max_beam_size", "max_output_length")
+    __slots__ = ("max_images", "max_image_bytes", "max_pixels", "max_beam_size", "max_output_length", "max_prefix_tokens", "max_ngram_size", "max_suppressed_sequences")
     MAX_IMAGES_FIELD_NUMBER: _ClassVar[int]
     MAX_IMAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
     MAX_BEAM_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    MAX_PREFIX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_NGRAM_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_SUPPRESSED_SEQUENCES_FIELD_NUMBER: _ClassVar[int]
     max_images: int
     max_image_bytes: int
     max_pixels: int
     max_beam_size: int
     max_output_length: int
-    def __init__(self, max_images: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_beam_size: _Optional[int] = ..., max_output_length: _Optional[int] = ...) -> None: ...
+    max_prefix_tokens: int
+    max_ngram_size: int
+    max_suppressed_sequences: int
+    def __init__(self, max_images: _Optional[int] = ..., max_image_bytes: _Optional[int] = ..., max_pixels: _Optional[int] = ..., max_beam_size: _Optional[int] = ..., max_output_length: _Optional[int] = ..., max_prefix_tokens: _Optional[int] = ..., max_ngram_size: _Optional[int] = ..., max_suppressed_sequences: _Optional[int] = ...) -> None: ...
 
 class CaptionerDetails(_message.Message):
     __slots__ = ("image", "limits", "decoding_defaults", "vocab_size")

@@ -22,6 +22,7 @@ from seqserve.server.api.kserve import tensors, validate
 from seqserve.server.api.kserve.kinds import InferCall, KindAdapter
 from seqserve.server.api.kserve.params import Parameters, parameters_dict
 from seqserve.server.api.kserve.stats import RequestTimer, Statistics
+from seqserve.server.api.kserve.stream_partials import stream_partials, wants_partials
 from seqserve.server.api.translation_servicer import deadline_of
 
 
@@ -88,7 +89,9 @@ class InferMethods:
 
     async def _stream_one(
         self, request: pb.ModelInferRequest, deadline: float | None
-    ) -> pb.ModelStreamInferResponse:
+    ) -> Any:
+        if wants_partials(request):
+            return stream_partials(self, request, deadline)
         try:
             response = await self.infer_one(request, deadline)
         except Exception as exc:

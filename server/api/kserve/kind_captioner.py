@@ -15,7 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from seqserve.server.api.kserve.kind_seq2seq import SCORES, nbest_outputs, options_from_parameters
+from seqserve.server.api.kserve.kind_seq2seq import (
+    ATTENTION,
+    SCORES,
+    nbest_outputs,
+    options_from_parameters,
+)
 from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
@@ -34,7 +39,8 @@ class CaptionerAdapter:
                 TensorSpec(IMAGE, "BYTES", (1,), optional=True),
                 TensorSpec(PIXELS, "FP32", (pre.channels, pre.height, pre.width), optional=True),
             ),
-            outputs=(TensorSpec(CAPTIONS, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,))),
+            outputs=(TensorSpec(CAPTIONS, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,)),
+                     TensorSpec(ATTENTION, "FP32", (-1, -1, -1), optional=True)),
             max_batch_size=config.limits.max_images,
         )
 

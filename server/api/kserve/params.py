@@ -8,6 +8,7 @@ type that can carry the value exactly and name the parameter otherwise.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from seqserve.protos.inference import grpc_service_pb2 as pb
@@ -78,6 +79,23 @@ class Parameters:
         if value is None or isinstance(value, str):
             return value
         raise InvalidArgumentError(f"parameter '{key}' must be a string, got {value!r}")
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        """A string option that may hold several texts: a JSON list of strings, or one text."""
+        value = self.str(key)
+        if value is None:
+            return ()
+        if not value.lstrip().startswith("["):
+            return (value,)
+        try:
+            items = json.loads(value)
+        except ValueError:
+            raise InvalidArgumentError(
+                f"parameter '{key}' starts with '[' but is not a JSON list of strings"
+            ) from None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise InvalidArgumentError(f"parameter '{key}' must be a JSON list of strings")
+        return tuple(items)
 
     def sequence_id(self) -> str | None:
         """sequence_id as a string key; 0 and "" mean "no sequence", as in Triton."""

@@ -1,0 +1,117 @@
+"""fp32 vs int8 translation: sentences/s at concurrency 1 and 32, BLEU, decoder GFLOP/s.
+
+One run, the same held-out sentences for both: the fp32 version is the one
+given; the int8 version is made from it with export/quantize.py (BLEU on the
+same pairs recorded in its manifest). Each is served by the real server in
+turn; decoder-step GFLOP/s are counted from the fp32 graph (the same
+arithmetic; int8 ops are not counted by the FLOP counter) and set against the
+fp32 matmul peak measured in this run. Run it alone on the machine:
+
+    flock /tmp/seqserve-bench.lock .venv/bin/python tests/benchmarks/bench_int8.py \\
+        --version-dir /work/test-cache/numbers-repo/numbers/1 \\
+        --pairs /work/test-cache/numbers-run/test.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from seqserve.export.quality import score
+from seqserve.export.quantize import quantize_version, seq2seq_measure
+from seqserve.server.repository.config import load_config
+from seqserve.server.repository.tokenizer import SubwordTokenizer
+from tests.benchmarks.bench_translate import drive
+from tests.benchmarks.decoder_flops import decoder_step_report
+from tests.support.server_process import running_server
+
+
+def read_pairs(path: Path, count: int) -> list[tuple[str, str]]:
+    pairs = [tuple(line.split("\t")[:2]) for line in path.read_text().splitlines() if "\t" in line]
+    return [(s, t) for s, t in pairs][:count]  # type: ignore[misc]
+
+
+def serve_and_measure(repository: Path, name: str, version_dir: Path, sources: list[str],
+                      references: list[str], args: argparse.Namespace) -> dict:
+    target = SubwordTokenizer(version_dir / load_config(version_dir).tokenizer.target)
+    out: dict = {}
+    with running_server(repository) as server:
+        for concurrency in args.concurrency:
+            run = asyncio.run(drive(server.address, name, sources, concurrency, args.beam,
+                                    args.max_length))
+            texts = [target.decode([t for t in ids if t != 2]) for ids in run.pop("outputs")]
+            run["bleu"] = score(texts, references)["bleu"]
+            out[str(concurrency)] = run
+            print(f"  c={concurrency:<3} {run['sentences_per_s']:8.1f} sent/s  "
+                  f"p50 {run['p50_ms']:7.1f} ms  p99 {run['p99_ms']:7.1f} ms  "
+                  f"BLEU {run['bleu']:.2f}", flush=True)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version-dir", type=Path,
+                        default=Path("/work/test-cache/numbers-repo/numbers/1"))
+    parser.add_argument("--pairs", type=Path,
+                        default=Path("/work/test-cache/numbers-run/test.tsv"))
+    parser.add_argument("--count", type=int, default=256)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--beam", type=int, default=4)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=Path("bench_results/int8.json"))
+    args = parser.parse_args()
+
+    config = load_config(args.version_dir)
+    name = config.name
+    pairs = read_pairs(args.pairs, args.count)
+    sources, references = [s for s, _ in pairs], [t for _, t in pairs]
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-int8-") as tmp:
+        fp32_repo, int8_repo = Path(tmp) / "fp32", Path(tmp) / "int8"
+        fp32_dir = fp32_repo / name / "1"
+        shutil.copytree(args.version_dir, fp32_dir)
+        int8_dir = quantize_version(fp32_dir, int8_repo, name, 1, seq2seq_measure(pairs[:100]),
+                                    max_drop=100.0)
+        for label, repo, version_dir in (("fp32", fp32_repo, fp32_dir),
+                                         ("int8", int8_repo, int8_dir)):
+            print(f"{label}:", flush=True)
+            results[label] = serve_and_measure(repo, name, version_dir, sources, references,
+                                               args)
+            step = decoder_step_report(version_dir, rows=128)
+            if label == "int8":  # the int8 graph's ops are not in the FLOP counter
+                flops = results["fp32"]["decoder_step"]["gflop_per_step"]
+                step["gflop_per_step"] = flops
+                step["gflops"] = flops / (step["step_ms"] / 1000)
+                step["fraction_of_peak"] = step["gflops"] / step["peak_gflops"]
+            results[label]["decoder_step"] = step
+            print(f"  decoder step at 128 rows: {step['step_ms']:.2f} ms, "
+                  f"{step['gflops']:.1f} GFLOP/s = {100 * step['fraction_of_peak']:.0f}% of the "
+                  f"fp32 matmul peak measured now ({step['peak_gflops']:.0f} GFLOP/s)", flush=True)
+    ratios = {c: results["int8"][c]["sentences_per_s"] / results["fp32"][c]["sentences_per_s"]
+              for c in map(str, args.concurrency)}
+    step_ratio = (results["fp32"]["decoder_step"]["step_ms"]
+                  / results["int8"]["decoder_step"]["step_ms"])
+    for c, ratio in ratios.items():
+        print(f"int8 / fp32 at concurrency {c}: {ratio:.2f}x sentences/s, BLEU "
+              f"{results['fp32'][c]['bleu']:.2f} -> {results['int8'][c]['bleu']:.2f}")
+    print(f"decoder step at 128 rows: int8 {step_ratio:.2f}x faster than fp32")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"results": results, "int8_over_fp32": ratios,
+                                    "decoder_step_speedup": step_ratio,
+                                    "requests": len(sources), "beam": args.beam}, indent=2))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    raise SystemExit(main())

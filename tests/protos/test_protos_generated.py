@@ -59,8 +59,12 @@ def test_every_decoding_option_has_presence():
     # "unset = model default" needs explicit presence (proto3 `optional`) on every field.
     from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 
+    # Repeated options (target_prefix, suppress_sequences) cannot have presence:
+    # empty means "none", which is their default.
     fields = pb.DecodingOptions.DESCRIPTOR.fields
-    assert fields and all(f.has_presence for f in fields)
+    singular = [f for f in fields if not f.is_repeated]
+    assert singular and all(f.has_presence for f in singular)
+    assert {f.name for f in fields if f.is_repeated} == {"target_prefix", "suppress_sequences"}
 
 
 def test_import_rewrite_targets_the_installed_package_and_is_idempotent():

@@ -3,9 +3,11 @@
 Both multiplexed streams (PredictMany, KServe's ModelStreamInfer) read requests
 as they come and answer each in its own task, so a slow request never holds
 back the ones behind it. Requests that share a `key` (one KServe sequence) are
-answered in arrival order. At most `max_in_flight` requests are answered at
-once; beyond it reading waits, so a client that never reads its responses
-cannot grow the server's memory. A request whose answer raises ends the stream
+answered in arrival order. At most `max_in_flight` requests are held at
+once, counted from when a request is read until its answer is handed to gRPC
+to send (not merely computed): beyond it reading waits, so a client that
+stops reading its responses stops the server reading its requests (flow
+control), and neither computed answers nor pending requests pile up. A request whose answer raises ends the stream
 with that error (the RPC's error mapping turns a bug into INTERNAL).
 """
 
@@ -39,8 +41,7 @@ async def answer_concurrently(
             done.put_nowait(await answer(request))
         except Exception as exc:
             done.put_nowait(exc)
-        finally:
-            room.release()
+        # The slot is released by the sender below, once the answer has left.
 
     def forget(request_key: Hashable, task: asyncio.Task[None]) -> None:
         # A long-lived stream of many keys keeps only live links.
@@ -70,7 +71,8 @@ async def answer_concurrently(
         while (item := await done.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield item  # returns when gRPC asks for the next message
+            room.release()
         await reader  # surfaces a broken request stream as the RPC's error
     finally:
         for task in (reader, *running):

@@ -20,7 +20,7 @@ from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.kserve import tensors, validate
 from seqserve.server.api.kserve.kinds import InferCall, KindAdapter
-from seqserve.server.api.kserve.params import Parameters, parameters_dict
+from seqserve.server.api.kserve.params import Parameters, check_known, parameters_dict
 from seqserve.server.api.kserve.stats import RequestTimer, Statistics
 from seqserve.server.api.translation_servicer import deadline_of
 
@@ -47,6 +47,7 @@ class InferMethods:
             wanted = validate.check_requested_outputs(
                 signature, (o.name for o in request.outputs), info.name
             )
+            check_known(request.parameters.keys(), info.name)
             params = Parameters(parameters_dict(request.parameters))
             call = InferCall(
                 inputs, params, deadline,

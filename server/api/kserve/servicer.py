@@ -20,6 +20,7 @@ from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.kserve import describe
 from seqserve.server.api.kserve.infer import InferMethods
 from seqserve.server.api.kserve.kinds import KindAdapter, make_adapters
+from seqserve.server.api.kserve.params import parse_integer
 from seqserve.server.api.kserve.stats import Statistics
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.engine.handle import ModelInfo
@@ -48,9 +49,11 @@ def parse_version(version: str) -> int | None:
     """KServe versions are strings; "" = the loaded version."""
     if not version:
         return None
-    if not version.isdigit() or int(version) == 0:
-        raise InvalidArgumentError(f"model version must be a positive integer, got '{version}'")
-    return int(version)
+    number = parse_integer(version) if version.strip().isascii() else None
+    if number is None or number <= 0 or not version.strip().isdigit():
+        shown = version if len(version) <= 40 else f"{version[:30]}... ({len(version)} chars)"
+        raise InvalidArgumentError(f"model version must be a positive integer, got '{shown}'")
+    return number
 
 
 class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):

@@ -50,7 +50,7 @@ def test_a_malformed_integer_parameter_is_invalid_argument(kserve_server, text) 
     assert len(message) < 1000
 
 
-@pytest.mark.parametrize("text", BAD_INTEGERS[:3] + ["0", "-1"],
+@pytest.mark.parametrize("text", [*BAD_INTEGERS[:3], "0", "-1"],
                          ids=["superscript", "double-minus", "5000-digits", "zero", "negative"])
 def test_a_malformed_version_is_invalid_argument(kserve_server, text) -> None:
     request = bytes_request(TRANSLATOR, [b"four"], model_version=text)

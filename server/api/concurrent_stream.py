@@ -8,7 +8,8 @@ once, counted from when a request is read until its answer is handed to gRPC
 to send (not merely computed): beyond it reading waits, so a client that
 stops reading its responses stops the server reading its requests (flow
 control), and neither computed answers nor pending requests pile up. A
-request whose answer raises ends the stream with that error (the RPC's error mapping turns a bug into INTERNAL).
+request whose answer raises ends the stream with that error (the RPC's error
+mapping turns a bug into INTERNAL).
 """
 
 from __future__ import annotations

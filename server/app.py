@@ -58,6 +58,8 @@ class ServeSettings:
     """Batching policy for every model (continuous|static|sequential); None = per config."""
     grace_seconds: float = 10.0
     """How long in-flight RPCs may run after a shutdown signal."""
+    max_models: int = 64
+    """The most models loaded at once (RepositoryModelLoad beyond it: RESOURCE_EXHAUSTED)."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -169,7 +171,10 @@ def _default_manager(settings: ServeSettings) -> ServingManager:
     # and the client subcommands do not need.
     from seqserve.server.engine.manager import ModelManager
 
-    return ModelManager(settings.model_repository, policy_override=settings.policy)
+    return ModelManager(
+        settings.model_repository, policy_override=settings.policy,
+        max_models=settings.max_models,
+    )
 
 
 def _log_models(models: ModelLookup) -> None:

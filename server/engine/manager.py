@@ -11,7 +11,15 @@ from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.sessions.model import StreamingModel
 from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
-from seqserve.server.errors import NotFoundError, UnavailableError
+from seqserve.server.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    ResourceExhaustedError,
+    SeqServeError,
+    UnavailableError,
+)
+from seqserve.server.repository.config import ConfigError
+from seqserve.server.repository.names import plain_model_name
 from seqserve.server.repository.repository import ModelRepository
 from seqserve.server.runtime.gc_pause import freeze_loaded_objects
 
@@ -24,10 +32,18 @@ _LOADERS["captioner"] = CaptionerModel
 _LOADERS["streaming"] = StreamingModel
 
 
+DEFAULT_MAX_MODELS = 64
+"""Each loaded model costs tens of MB and threads: loading is bounded."""
+
+
 class ModelManager:
-    def __init__(self, repository: Path, *, policy_override: str | None = None) -> None:
+    def __init__(
+        self, repository: Path, *, policy_override: str | None = None,
+        max_models: int = DEFAULT_MAX_MODELS,
+    ) -> None:
         self.repository = ModelRepository(repository)
         self.policy_override = policy_override
+        self.max_models = max_models
         self._models: dict[str, Seq2SeqModel] = {}
         self._lock = threading.Lock()
 
@@ -36,14 +52,35 @@ class ModelManager:
             self.load(name)
 
     def load(self, name: str, version: int | None = None) -> ModelInfo:
-        resolved = self.repository.resolve(name, version)
+        name = plain_model_name(name)  # `./m` and `m/` are `m`; paths are refused
+        try:
+            resolved = self.repository.resolve(name, version)
+        except ConfigError as exc:
+            raise FailedPreconditionError(
+                f"model '{name}' cannot load: {self._without_paths(str(exc))}"
+            ) from None
+        with self._lock:
+            if name not in self._models and len(self._models) >= self.max_models:
+                raise ResourceExhaustedError(
+                    f"cannot load model '{name}': {len(self._models)} models are loaded, "
+                    f"the most this server allows (unload one first)"
+                )
         loader = _LOADERS.get(resolved.config.kind)
         if loader is None:
             raise UnavailableError(f"model '{name}': kind '{resolved.config.kind}' not supported")
-        model = loader(
-            resolved, policy=self.policy_override,
-            available_versions=self.repository.versions(name),
-        )
+        try:
+            model = loader(
+                resolved, policy=self.policy_override,
+                available_versions=self.repository.versions(name),
+            )
+        except SeqServeError:
+            raise
+        except Exception as exc:  # ONNX Runtime, tokenizer, file errors of a broken model
+            log.exception("model %s version %d failed to load", name, resolved.version)
+            raise FailedPreconditionError(
+                f"model '{name}' version {resolved.version} failed to load: "
+                f"{self._without_paths(f'{type(exc).__name__}: {exc}')}"
+            ) from None
         model.start()
         with self._lock:
             previous = self._models.get(name)
@@ -57,7 +94,13 @@ class ModelManager:
         )
         return model.info
 
+    def _without_paths(self, text: str) -> str:
+        # Messages name files by absolute path: clients see them repository-relative.
+        root = str(self.repository.root.resolve())
+        return text.replace(root + "/", "").replace(str(self.repository.root) + "/", "")[:500]
+
     def unload(self, name: str) -> None:
+        name = plain_model_name(name)
         with self._lock:
             model = self._models.pop(name, None)
         if model is None:

@@ -21,6 +21,7 @@ from seqserve.server.api.kserve import describe
 from seqserve.server.api.kserve.infer import InferMethods
 from seqserve.server.api.kserve.kinds import KindAdapter, make_adapters
 from seqserve.server.api.kserve.params import parse_integer
+from seqserve.server.api.kserve.repository_load import requested_version
 from seqserve.server.api.kserve.stats import Statistics
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.engine.handle import ModelInfo
@@ -30,6 +31,7 @@ from seqserve.server.errors import (
     SeqServeError,
     UnavailableError,
 )
+from seqserve.server.repository.names import plain_model_name
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 """"inference.GRPCInferenceService", as health checks and reflection name it."""
@@ -188,18 +190,18 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         self, request: pb.RepositoryModelLoadRequest, context: grpc.aio.ServicerContext
     ) -> pb.RepositoryModelLoadResponse:
         control = self._control()
-        if not request.model_name:
-            raise InvalidArgumentError("model_name is required")
+        name = plain_model_name(request.model_name)
+        version = requested_version(request.parameters)
         # Loading reads files and builds ONNX Runtime sessions: never on the event loop.
         try:
-            await asyncio.to_thread(control.load, request.model_name)
+            await asyncio.to_thread(control.load, name, version)
         except SeqServeError:
             raise
         except (FileNotFoundError, KeyError, ValueError) as exc:
             raise InvalidArgumentError(
-                f"failed to load '{request.model_name}': {exc}"
+                f"failed to load '{name}': {type(exc).__name__}"
             ) from exc
-        self._forget(request.model_name)  # a reload starts with no open sequences
+        self._forget(name)  # a reload starts with no open sequences
         return pb.RepositoryModelLoadResponse()
 
     @grpc_method
@@ -207,10 +209,9 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         self, request: pb.RepositoryModelUnloadRequest, context: grpc.aio.ServicerContext
     ) -> pb.RepositoryModelUnloadResponse:
         control = self._control()
-        if not request.model_name:
-            raise InvalidArgumentError("model_name is required")
-        await asyncio.to_thread(control.unload, request.model_name)
-        self._forget(request.model_name)
+        name = plain_model_name(request.model_name)
+        await asyncio.to_thread(control.unload, name)
+        self._forget(name)
         return pb.RepositoryModelUnloadResponse()
 
     def _forget(self, name: str) -> None:

@@ -19,7 +19,9 @@ RepoParam = service_pb2.ModelRepositoryParameter
 
 
 @pytest.fixture(scope="module")
-def control_server(numbers_repository: Path, tmp_path_factory) -> Iterator[tuple[ServerProcess, Path]]:
+def control_server(
+    numbers_repository: Path, tmp_path_factory
+) -> Iterator[tuple[ServerProcess, Path]]:
     base = tmp_path_factory.mktemp("repo-control")
     root, outside = base / "repo", base / "outside"
     model = numbers_repository / "numbers" / "1"

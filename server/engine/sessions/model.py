@@ -60,7 +60,11 @@ def make_store(version: ModelVersion, config: StreamingConfig) -> SessionStore:
     spec = config.sessions
     if spec.store == "sqlite":
         path = Path(spec.sqlite_path)
-        return SqliteStore(path if path.is_absolute() else version.path / path)
+        return SqliteStore(
+            path if path.is_absolute() else version.path / path,
+            retention_seconds=spec.retention_seconds,
+            max_rows=spec.max_snapshots or 4 * config.limits.max_sessions,
+        )
     return MemoryStore(max_entries=4 * config.limits.max_sessions)
 
 

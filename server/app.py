@@ -27,6 +27,7 @@ from seqserve.server.api.kserve.servicer import add_kserve_servicer
 from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
+from seqserve.server.api.request_decoding import RequestDecodingInterceptor
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class GrpcServer:
 
     def __init__(self, models: ModelLookup, host: str, port: int) -> None:
         self.server = grpc.aio.server(
+            # Our services parse their own requests: undecodable is INVALID_ARGUMENT.
+            interceptors=[RequestDecodingInterceptor(("seqserve.", "inference."))],
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),

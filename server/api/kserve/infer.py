@@ -42,6 +42,8 @@ class InferMethods:
         try:
             timer.mark()  # resolved: what follows is reading the request
             signature = adapter.signature(info)
+            # Declared shapes first: an oversize tensor is refused before decoding.
+            validate.check_declared(signature, request.inputs, info.name)
             inputs = tensors.decode_inputs(request, info.name)
             validate.check_inputs(signature, inputs, info.name)
             wanted = validate.check_requested_outputs(

@@ -53,10 +53,14 @@ class StreamingAdapter:
         config = info.config
         spec, present = config.input, config.present
         if spec.type == "float":
-            inputs: tuple[TensorSpec, ...] = (TensorSpec(INPUT, "FP32", (-1, spec.features)),)
+            steps = config.limits.max_chunk_steps
+            inputs: tuple[TensorSpec, ...] = (
+                TensorSpec(INPUT, "FP32", (-1, spec.features), max_variable=steps),
+            )
         else:
             inputs = (
-                TensorSpec(TOKENS, "INT64", (-1,), optional=True),
+                TensorSpec(TOKENS, "INT64", (-1,), optional=True,
+                           max_variable=config.limits.max_chunk_steps),
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
             )
         outputs = []

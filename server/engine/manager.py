@@ -8,6 +8,7 @@ from pathlib import Path
 
 from seqserve.server.engine.captioner import CaptionerModel
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.retiring import Retirer
 from seqserve.server.engine.sessions.model import StreamingModel
 from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
@@ -46,6 +47,8 @@ class ModelManager:
         self.max_models = max_models
         self._models: dict[str, Seq2SeqModel] = {}
         self._lock = threading.Lock()
+        # A replaced or unloaded version finishes what it accepted, then stops.
+        self.retirer = Retirer()
 
     def load_all(self) -> None:
         for name in self.repository.model_names():
@@ -86,7 +89,7 @@ class ModelManager:
             previous = self._models.get(name)
             self._models[name] = model
         if previous is not None:
-            previous.stop()
+            self.retirer.retire(previous, f"{name} version {previous.info.version}")
         freeze_loaded_objects()
         log.info(
             "loaded %s version %d (%s) providers=%s policy=%s", name, resolved.version,
@@ -105,7 +108,7 @@ class ModelManager:
             model = self._models.pop(name, None)
         if model is None:
             raise NotFoundError(f"model '{name}' is not loaded")
-        model.stop()
+        self.retirer.retire(model, f"{name} version {model.info.version}")
 
     def get(self, name: str, version: int | None = None) -> Seq2SeqModel:
         with self._lock:
@@ -133,3 +136,4 @@ class ModelManager:
             self._models.clear()
         for model in models:
             model.stop()
+        self.retirer.close()

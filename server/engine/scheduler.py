@@ -72,6 +72,11 @@ class DecodeScheduler:
             self._cond.notify_all()
         self._thread.join(timeout)
 
+    def idle(self) -> bool:
+        """No job queued or decoding: a retired version may stop without failing any."""
+        with self._cond:
+            return not self._queue and not self.batch.sentences
+
     def submit(self, job: DecodeJob) -> None:
         """Queue a job or raise ResourceExhaustedError at once when the queue is full."""
         with self._cond:

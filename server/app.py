@@ -110,10 +110,11 @@ class GrpcServer:
     def address(self) -> str:
         return format_address(self.host, self.port)
 
-    async def start(self) -> None:
+    async def start(self, *, serving: bool = True) -> None:
         await self.health.set_serving(False)
         await self.server.start()
-        await self.health.set_serving(True)
+        if serving:
+            await self.health.set_serving(True)
 
     async def stop(self, grace: float, *, cut_short: asyncio.Event | None = None) -> None:
         """Health NOT_SERVING, refuse new RPCs, give in-flight ones `grace` seconds.
@@ -211,12 +212,17 @@ async def serve(
         teardown.callback(signals.remove)
         manager = manager_factory(settings)
         teardown.callback(manager.close)
-        manager.load_all()  # before binding: a listening server is a ready server
         grpc_server = GrpcServer(manager, settings.host, settings.port)
-        await grpc_server.start()
+        # The port is bound (health NOT_SERVING, ServerReady false) while models
+        # load on a worker thread; SERVING once they are. A broken model is
+        # FAILED in the model index and the others serve.
+        await grpc_server.start(serving=False)
         teardown.push_async_callback(
             grpc_server.stop, settings.grace_seconds, cut_short=signals.force
         )
+        logger.info("gRPC bound on %s: loading models", grpc_server.address)
+        await asyncio.to_thread(manager.load_all)
+        await grpc_server.health.set_serving(True)
         if settings.metrics_port >= 0:
             metrics = start_metrics_http(settings.host, settings.metrics_port)
             teardown.callback(metrics.close)

@@ -49,13 +49,45 @@ class ModelManager:
         self._lock = threading.Lock()
         # A replaced or unloaded version finishes what it accepted, then stops.
         self.retirer = Retirer()
+        self._failed: dict[str, str] = {}
+        """Models whose last load failed -> why (FAILED in the model index)."""
+        self.loading = False
 
     def load_all(self) -> None:
-        for name in self.repository.model_names():
-            self.load(name)
+        """Load every model of the repository; a broken one is recorded as FAILED
+        (with its reason) and the others load and serve regardless."""
+        self.loading = True
+        try:
+            for name in self.repository.model_names():
+                try:
+                    self.load(name)
+                except Exception as exc:
+                    log.error("model %s failed to load: %s", name, exc)
+        finally:
+            self.loading = False
+
+    def failed_models(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._failed)
+
+    def ready(self) -> bool:
+        """Every model of the repository loaded (Triton's strict readiness)."""
+        with self._lock:
+            return not self.loading and not self._failed
 
     def load(self, name: str, version: int | None = None) -> ModelInfo:
         name = plain_model_name(name)  # `./m` and `m/` are `m`; paths are refused
+        try:
+            info = self._load(name, version)
+        except (FailedPreconditionError, UnavailableError) as exc:
+            with self._lock:
+                self._failed[name] = str(exc)
+            raise
+        with self._lock:
+            self._failed.pop(name, None)
+        return info
+
+    def _load(self, name: str, version: int | None) -> ModelInfo:
         try:
             resolved = self.repository.resolve(name, version)
         except ConfigError as exc:
@@ -105,6 +137,7 @@ class ModelManager:
     def unload(self, name: str) -> None:
         name = plain_model_name(name)
         with self._lock:
+            self._failed.pop(name, None)
             model = self._models.pop(name, None)
         if model is None:
             raise NotFoundError(f"model '{name}' is not loaded")

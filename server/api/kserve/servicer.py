@@ -103,8 +103,10 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
     async def ServerReady(
         self, request: pb.ServerReadyRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerReadyResponse:
-        # The server binds its port only after load_all(): answering at all means ready.
-        return pb.ServerReadyResponse(ready=True)
+        # Strict readiness, as Triton's default: every repository model loaded (none
+        # loading, none FAILED); models that did load serve regardless.
+        ready = getattr(self._models, "ready", None)
+        return pb.ServerReadyResponse(ready=True if ready is None else bool(ready()))
 
     @grpc_method
     async def ServerMetadata(
@@ -173,12 +175,16 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         index = pb.RepositoryIndexResponse.ModelIndex
         loaded = {info.name: info for info in self._models.list_models()}
         repository = getattr(self._models, "repository", None)
+        failed_models = getattr(self._models, "failed_models", None)
+        failed = failed_models() if failed_models is not None else {}
         names = sorted(set(loaded) | set(repository.model_names() if repository else []))
         models = []
         for name in names:
             info = loaded.get(name)
             if info is not None:
                 models.append(index(name=name, version=str(info.version), state=info.state))
+            elif name in failed:
+                models.append(index(name=name, state="FAILED", reason=failed[name]))
             elif not request.ready:
                 models.append(index(name=name, state="UNAVAILABLE", reason="unloaded"))
         if request.ready:

@@ -125,6 +125,7 @@ class DynamicBatcher:
         now = time.monotonic()
         with self._cond:
             if self._stopping:
+                metrics.REJECTED.labels(self.name, "draining").inc()
                 raise UnavailableError(f"model '{self.name}' is unloading")
             if len(self._queue) + len(payloads) > self.max_queue:
                 metrics.REJECTED.labels(self.name, "queue_full").inc()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
+from seqserve.server import metrics
 from seqserve.server.engine.captioner import CaptionerModel
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.retiring import Retirer
@@ -35,6 +38,15 @@ _LOADERS["streaming"] = StreamingModel
 
 DEFAULT_MAX_MODELS = 64
 """Each loaded model costs tens of MB and threads: loading is bounded."""
+
+
+def _state(name: str, version: str, state: str, *, present: bool = True) -> None:
+    """seqserve_model_version_state: 1 while `name` `version` is in `state`."""
+    if present:
+        metrics.MODEL_VERSION_STATE.labels(name, version, state).set(1)
+        return
+    with contextlib.suppress(KeyError):  # never set: nothing to remove
+        metrics.MODEL_VERSION_STATE.remove(name, version, state)
 
 
 class ModelManager:
@@ -82,9 +94,12 @@ class ModelManager:
         except (FailedPreconditionError, UnavailableError) as exc:
             with self._lock:
                 self._failed[name] = str(exc)
+            _state(name, "", "FAILED")
             raise
         with self._lock:
             self._failed.pop(name, None)
+        _state(name, "", "FAILED", present=False)
+        _state(name, str(info.version), "READY")
         return info
 
     def _load(self, name: str, version: int | None) -> ModelInfo:
@@ -121,7 +136,7 @@ class ModelManager:
             previous = self._models.get(name)
             self._models[name] = model
         if previous is not None:
-            self.retirer.retire(previous, f"{name} version {previous.info.version}")
+            self._retire(name, previous)
         freeze_loaded_objects()
         log.info(
             "loaded %s version %d (%s) providers=%s policy=%s", name, resolved.version,
@@ -141,7 +156,19 @@ class ModelManager:
             model = self._models.pop(name, None)
         if model is None:
             raise NotFoundError(f"model '{name}' is not loaded")
-        self.retirer.retire(model, f"{name} version {model.info.version}")
+        self._retire(name, model)
+
+    def _retire(self, name: str, model: Any) -> None:
+        version = str(model.info.version)
+        with self._lock:
+            current = self._models.get(name)
+        if current is None or str(current.info.version) != version:
+            _state(name, version, "READY", present=False)
+        _state(name, version, "RETIRING")
+        self.retirer.retire(
+            model, f"{name} version {version}",
+            on_stopped=lambda: _state(name, version, "RETIRING", present=False),
+        )
 
     def get(self, name: str, version: int | None = None) -> Seq2SeqModel:
         with self._lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -36,17 +37,21 @@ class Retirer:
         self._lock = threading.Lock()
         self._retiring: dict[int, Any] = {}
 
-    def retire(self, model: Any, label: str) -> threading.Thread:
+    def retire(
+        self, model: Any, label: str, on_stopped: Callable[[], None] | None = None
+    ) -> threading.Thread:
         with self._lock:
             self._retiring[id(model)] = model
         thread = threading.Thread(
-            target=self._drain_then_stop, args=(model, label), name=f"retire-{label}",
-            daemon=True,
+            target=self._drain_then_stop, args=(model, label, on_stopped),
+            name=f"retire-{label}", daemon=True,
         )
         thread.start()
         return thread
 
-    def _drain_then_stop(self, model: Any, label: str) -> None:
+    def _drain_then_stop(
+        self, model: Any, label: str, on_stopped: Callable[[], None] | None
+    ) -> None:
         started = time.monotonic()
         time.sleep(SETTLE_SECONDS)
         while not is_idle(model) and time.monotonic() - started < self.drain_timeout:
@@ -58,6 +63,8 @@ class Retirer:
             log.warning("%s still busy after %.0fs of draining: stopping it", label,
                         self.drain_timeout)
         model.stop()
+        if on_stopped is not None:
+            on_stopped()
         log.info("retired %s after %.2fs", label, time.monotonic() - started)
 
     def close(self) -> None:

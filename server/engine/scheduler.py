@@ -81,6 +81,7 @@ class DecodeScheduler:
         """Queue a job or raise ResourceExhaustedError at once when the queue is full."""
         with self._cond:
             if self._stopping:
+                metrics.REJECTED.labels(self.model, "draining").inc()
                 raise UnavailableError(f"model '{self.model}' is shutting down")
             if self._queued_sentences + len(job.sources) > self.batching.max_queue:
                 metrics.REJECTED.labels(self.model, "queue_full").inc()

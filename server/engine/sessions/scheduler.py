@@ -201,6 +201,7 @@ class SessionScheduler:
     # ---- lock held ----------------------------------------------------------
     def _check_running(self) -> None:
         if self._stopping:
+            metrics.REJECTED.labels(self.model, "draining").inc()
             raise UnavailableError(f"model '{self.model}' is shutting down")
 
     def _live(self, session_id: str) -> Session:

@@ -39,7 +39,10 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from tests.support.server_process import running_server
 
-WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty", "forty", "hundred"]
+WORDS = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty",
+    "forty", "hundred",
+]
 
 
 def rss_bytes(pid: int) -> int:

@@ -25,6 +25,7 @@ from seqserve.server.errors import (
 from seqserve.server.repository.config import ConfigError
 from seqserve.server.repository.names import plain_model_name
 from seqserve.server.repository.repository import ModelRepository
+from seqserve.server.repository.version_policy import load_policy
 from seqserve.server.runtime.gc_pause import freeze_loaded_objects
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,8 @@ class ModelManager:
         self.repository = ModelRepository(repository)
         self.policy_override = policy_override
         self.max_models = max_models
-        self._models: dict[str, Seq2SeqModel] = {}
+        # name -> version -> the loaded model (several versions by version policy).
+        self._models: dict[str, dict[int, Any]] = {}
         self._lock = threading.Lock()
         # A replaced or unloaded version finishes what it accepted, then stops.
         self.retirer = Retirer()
@@ -99,12 +101,21 @@ class ModelManager:
         with self._lock:
             self._failed.pop(name, None)
         _state(name, "", "FAILED", present=False)
-        _state(name, str(info.version), "READY")
         return info
 
     def _load(self, name: str, version: int | None) -> ModelInfo:
+        """Load the wanted versions beside what serves now, swap them in at once,
+        and retire the replaced ones (they finish their work first)."""
         try:
-            resolved = self.repository.resolve(name, version)
+            policy = load_policy(self.repository.root / name)
+            available = self.repository.versions(name)
+            wanted = [version] if version is not None else policy.choose(available)
+            if not wanted and available:
+                raise FailedPreconditionError(
+                    f"model '{name}': version policy {policy.describe()} selects none of "
+                    f"the versions on disk {available}"
+                )
+            resolved = [self.repository.resolve(name, v) for v in wanted or [None]]
         except ConfigError as exc:
             raise FailedPreconditionError(
                 f"model '{name}' cannot load: {self._without_paths(str(exc))}"
@@ -115,14 +126,31 @@ class ModelManager:
                     f"cannot load model '{name}': {len(self._models)} models are loaded, "
                     f"the most this server allows (unload one first)"
                 )
+        built: dict[int, Any] = {}
+        try:
+            for one in resolved:
+                built[one.version] = self._build(one, available)
+        except BaseException:
+            for model in built.values():
+                model.stop()
+            raise
+        with self._lock:
+            previous = self._models.get(name, {})
+            self._models[name] = built
+        for old in previous.values():
+            self._retire(name, old)
+        for v in built:
+            _state(name, str(v), "READY")
+        freeze_loaded_objects()
+        return built[max(built)].info
+
+    def _build(self, resolved: Any, available: list[int]) -> Any:
+        name = resolved.name
         loader = _LOADERS.get(resolved.config.kind)
         if loader is None:
             raise UnavailableError(f"model '{name}': kind '{resolved.config.kind}' not supported")
         try:
-            model = loader(
-                resolved, policy=self.policy_override,
-                available_versions=self.repository.versions(name),
-            )
+            model = loader(resolved, policy=self.policy_override, available_versions=available)
         except SeqServeError:
             raise
         except Exception as exc:  # ONNX Runtime, tokenizer, file errors of a broken model
@@ -132,17 +160,11 @@ class ModelManager:
                 f"{self._without_paths(f'{type(exc).__name__}: {exc}')}"
             ) from None
         model.start()
-        with self._lock:
-            previous = self._models.get(name)
-            self._models[name] = model
-        if previous is not None:
-            self._retire(name, previous)
-        freeze_loaded_objects()
         log.info(
             "loaded %s version %d (%s) providers=%s policy=%s", name, resolved.version,
             resolved.config.kind, model.info.providers, model.config.batching.policy,
         )
-        return model.info
+        return model
 
     def _without_paths(self, text: str) -> str:
         # Messages name files by absolute path: clients see them repository-relative.
@@ -153,16 +175,17 @@ class ModelManager:
         name = plain_model_name(name)
         with self._lock:
             self._failed.pop(name, None)
-            model = self._models.pop(name, None)
-        if model is None:
+            versions = self._models.pop(name, None)
+        if versions is None:
             raise NotFoundError(f"model '{name}' is not loaded")
-        self._retire(name, model)
+        for model in versions.values():
+            self._retire(name, model)
 
     def _retire(self, name: str, model: Any) -> None:
         version = str(model.info.version)
         with self._lock:
-            current = self._models.get(name)
-        if current is None or str(current.info.version) != version:
+            current = self._models.get(name, {}).get(model.info.version)
+        if current is None:  # not reloaded in place: the version no longer serves
             _state(name, version, "READY", present=False)
         _state(name, version, "RETIRING")
         self.retirer.retire(
@@ -170,29 +193,38 @@ class ModelManager:
             on_stopped=lambda: _state(name, version, "RETIRING", present=False),
         )
 
-    def get(self, name: str, version: int | None = None) -> Seq2SeqModel:
+    def get(self, name: str, version: int | None = None) -> Any:
+        """The model at `version` (pinned), or its highest loaded version."""
         with self._lock:
-            model = self._models.get(name)
-        if model is None:
+            versions = dict(self._models.get(name, {}))
+        if not versions:
             if self.repository.versions(name):
                 raise UnavailableError(f"model '{name}' is in the repository but not loaded")
             raise NotFoundError(
                 f"model '{name}' not found (loaded: {sorted(self._models)})"
             )
-        if version is not None and version != model.info.version:
+        if version is None:
+            return versions[max(versions)]
+        model = versions.get(version)
+        if model is None:
+            any_model = next(iter(versions.values()))
             raise NotFoundError(
-                f"model '{name}' version {version} is not loaded "
-                f"(serving version {model.info.version}; on disk {model.info.available_versions})"
+                f"model '{name}' version {version} is not loaded (serving versions "
+                f"{sorted(versions)}; on disk {any_model.info.available_versions})"
             )
         return model
 
     def list_models(self) -> list[ModelInfo]:
+        """Every loaded version of every model, by name then version."""
         with self._lock:
-            return [m.info for _, m in sorted(self._models.items())]
+            return [
+                versions[v].info
+                for _, versions in sorted(self._models.items()) for v in sorted(versions)
+            ]
 
     def close(self) -> None:
         with self._lock:
-            models = list(self._models.values())
+            models = [m for versions in self._models.values() for m in versions.values()]
             self._models.clear()
         for model in models:
             model.stop()

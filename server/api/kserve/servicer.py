@@ -173,7 +173,10 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         self, request: pb.RepositoryIndexRequest, context: grpc.aio.ServicerContext
     ) -> pb.RepositoryIndexResponse:
         index = pb.RepositoryIndexResponse.ModelIndex
-        loaded = {info.name: info for info in self._models.list_models()}
+        loaded_versions: dict[str, list[ModelInfo]] = {}
+        for info in self._models.list_models():
+            loaded_versions.setdefault(info.name, []).append(info)
+        loaded = {name: infos[-1] for name, infos in loaded_versions.items()}
         repository = getattr(self._models, "repository", None)
         failed_models = getattr(self._models, "failed_models", None)
         failed = failed_models() if failed_models is not None else {}
@@ -181,8 +184,9 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         models = []
         for name in names:
             info = loaded.get(name)
-            if info is not None:
-                models.append(index(name=name, version=str(info.version), state=info.state))
+            if info is not None:  # one entry per loaded version, as Triton lists them
+                models += [index(name=name, version=str(i.version), state=i.state)
+                           for i in loaded_versions[name]]
             elif name in failed:
                 models.append(index(name=name, state="FAILED", reason=failed[name]))
             elif not request.ready:

@@ -66,6 +66,7 @@ class ModelManager:
         self._failed: dict[str, str] = {}
         """Models whose last load failed -> why (FAILED in the model index)."""
         self.loading = False
+        self._loading_names: set[str] = set()
 
     def load_all(self) -> None:
         """Load every model of the repository; a broken one is recorded as FAILED
@@ -89,8 +90,15 @@ class ModelManager:
         with self._lock:
             return not self.loading and not self._failed
 
+    def loading_models(self) -> set[str]:
+        """Names being loaded now (LOADING in the model index until a version serves)."""
+        with self._lock:
+            return set(self._loading_names)
+
     def load(self, name: str, version: int | None = None) -> ModelInfo:
         name = plain_model_name(name)  # `./m` and `m/` are `m`; paths are refused
+        with self._lock:
+            self._loading_names.add(name)
         try:
             info = self._load(name, version)
         except (FailedPreconditionError, UnavailableError) as exc:
@@ -98,6 +106,9 @@ class ModelManager:
                 self._failed[name] = str(exc)
             _state(name, "", "FAILED")
             raise
+        finally:
+            with self._lock:
+                self._loading_names.discard(name)
         with self._lock:
             self._failed.pop(name, None)
         _state(name, "", "FAILED", present=False)

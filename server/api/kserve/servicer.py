@@ -180,6 +180,8 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         repository = getattr(self._models, "repository", None)
         failed_models = getattr(self._models, "failed_models", None)
         failed = failed_models() if failed_models is not None else {}
+        loading_models = getattr(self._models, "loading_models", None)
+        loading = loading_models() if loading_models is not None else set()
         names = sorted(set(loaded) | set(repository.model_names() if repository else []))
         models = []
         for name in names:
@@ -187,6 +189,8 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
             if info is not None:  # one entry per loaded version, as Triton lists them
                 models += [index(name=name, version=str(i.version), state=i.state)
                            for i in loaded_versions[name]]
+            elif name in loading:
+                models.append(index(name=name, state="LOADING", reason="loading"))
             elif name in failed:
                 models.append(index(name=name, state="FAILED", reason=failed[name]))
             elif not request.ready:

@@ -40,7 +40,7 @@ def test_loading_then_ready_then_failed(numbers_repository: Path, tmp_path: Path
     (tmp_path / "numbers").unlink()
     (tmp_path / "numbers" / "1").mkdir(parents=True)
     (tmp_path / "numbers" / "1" / "config.yaml").write_text("kind: [\n")
-    with pytest.raises(FailedPreconditionError, match="config.yaml"):
+    with pytest.raises(FailedPreconditionError, match=r"config\.yaml"):
         manager.load("numbers")
     assert "numbers" in manager.failed_models() and not manager.ready()
     assert [i.name for i in manager.list_models()] == ["numbers"]  # the old one serves

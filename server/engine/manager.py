@@ -13,6 +13,7 @@ from seqserve.server.engine.captioner import CaptionerModel
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.retiring import Retirer
 from seqserve.server.engine.sessions.model import StreamingModel
+from seqserve.server.engine.sessions.upgrade import hand_over
 from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
 from seqserve.server.errors import (
@@ -48,6 +49,17 @@ def _state(name: str, version: str, state: str, *, present: bool = True) -> None
         return
     with contextlib.suppress(KeyError):  # never set: nothing to remove
         metrics.MODEL_VERSION_STATE.remove(name, version, state)
+
+
+def _hand_over_sessions(previous: dict[int, Any], built: dict[int, Any]) -> None:
+    """Streaming models: each new version may resume the sessions of the versions it
+    replaces when their state layouts match (sessions/upgrade.py)."""
+    for new in built.values():
+        if not isinstance(new, StreamingModel):
+            continue
+        for old in previous.values():
+            if isinstance(old, StreamingModel):
+                hand_over(old, new)
 
 
 class ModelManager:
@@ -146,7 +158,9 @@ class ModelManager:
                 model.stop()
             raise
         with self._lock:
-            previous = self._models.get(name, {})
+            previous = dict(self._models.get(name, {}))
+        _hand_over_sessions(previous, built)
+        with self._lock:
             self._models[name] = built
         for old in previous.values():
             self._retire(name, old)

@@ -104,9 +104,16 @@ class StreamingModel:
     def start(self) -> None:
         self.scheduler.start()
 
+    keep_store_open = False
+    """Set when a successor version inherits this store (it closes it)."""
+
     def stop(self) -> None:
         self.scheduler.stop()
-        self.store.close()
+        if not self.keep_store_open:
+            self.store.close()
+        for store, _ in self.scheduler.inherited:
+            if store is not self.store:
+                store.close()
 
     # ---- sessions ------------------------------------------------------------
     def open(self, session_id: str | None = None, *, attach: bool = False) -> SessionInfo:

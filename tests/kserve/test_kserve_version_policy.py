@@ -74,6 +74,8 @@ def test_requests_pin_a_version(versioned) -> None:
                                  timeout=30).ready
         assert not kserve.ModelReady(service_pb2.ModelReadyRequest(name="latest2", version="1"),
                                      timeout=30).ready
+        metadata = kserve.ModelMetadata(service_pb2.ModelMetadataRequest(name="pick"), timeout=30)
+        assert list(metadata.versions) == ["1", "3"]
 
 
 def test_a_changed_policy_applies_on_reload_and_a_bad_one_is_refused(versioned) -> None:

@@ -136,7 +136,13 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
     ) -> pb.ModelMetadataResponse:
         handle, adapter = self.resolve(request.name, request.version)
         info = handle.info
-        return describe.model_metadata(info, adapter.signature(info), adapter.platform)
+        metadata = describe.model_metadata(info, adapter.signature(info), adapter.platform)
+        # The versions a request may pin: those loaded (by version policy), not all on disk.
+        loaded = [str(i.version) for i in self._models.list_models() if i.name == info.name]
+        if loaded:
+            del metadata.versions[:]
+            metadata.versions.extend(loaded)
+        return metadata
 
     @grpc_method
     async def ModelConfig(

@@ -27,6 +27,7 @@ from seqserve.server.api.kserve.servicer import add_kserve_servicer
 from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
+from seqserve.server.api.request_decoding import RequestDecodingInterceptor
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class ServeSettings:
     """Batching policy for every model (continuous|static|sequential); None = per config."""
     grace_seconds: float = 10.0
     """How long in-flight RPCs may run after a shutdown signal."""
+    max_models: int = 64
+    """The most models loaded at once (RepositoryModelLoad beyond it: RESOURCE_EXHAUSTED)."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -72,6 +75,8 @@ class GrpcServer:
 
     def __init__(self, models: ModelLookup, host: str, port: int) -> None:
         self.server = grpc.aio.server(
+            # Our services parse their own requests: undecodable is INVALID_ARGUMENT.
+            interceptors=[RequestDecodingInterceptor(("seqserve.", "inference."))],
             options=[
                 ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
@@ -105,10 +110,11 @@ class GrpcServer:
     def address(self) -> str:
         return format_address(self.host, self.port)
 
-    async def start(self) -> None:
+    async def start(self, *, serving: bool = True) -> None:
         await self.health.set_serving(False)
         await self.server.start()
-        await self.health.set_serving(True)
+        if serving:
+            await self.health.set_serving(True)
 
     async def stop(self, grace: float, *, cut_short: asyncio.Event | None = None) -> None:
         """Health NOT_SERVING, refuse new RPCs, give in-flight ones `grace` seconds.
@@ -169,7 +175,10 @@ def _default_manager(settings: ServeSettings) -> ServingManager:
     # and the client subcommands do not need.
     from seqserve.server.engine.manager import ModelManager
 
-    return ModelManager(settings.model_repository, policy_override=settings.policy)
+    return ModelManager(
+        settings.model_repository, policy_override=settings.policy,
+        max_models=settings.max_models,
+    )
 
 
 def _log_models(models: ModelLookup) -> None:
@@ -203,12 +212,17 @@ async def serve(
         teardown.callback(signals.remove)
         manager = manager_factory(settings)
         teardown.callback(manager.close)
-        manager.load_all()  # before binding: a listening server is a ready server
         grpc_server = GrpcServer(manager, settings.host, settings.port)
-        await grpc_server.start()
+        # The port is bound (health NOT_SERVING, ServerReady false) while models
+        # load on a worker thread; SERVING once they are. A broken model is
+        # FAILED in the model index and the others serve.
+        await grpc_server.start(serving=False)
         teardown.push_async_callback(
             grpc_server.stop, settings.grace_seconds, cut_short=signals.force
         )
+        logger.info("gRPC bound on %s: loading models", grpc_server.address)
+        await asyncio.to_thread(manager.load_all)
+        await grpc_server.health.set_serving(True)
         if settings.metrics_port >= 0:
             metrics = start_metrics_http(settings.host, settings.metrics_port)
             teardown.callback(metrics.close)

@@ -94,6 +94,9 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight RPCs get on shutdown"
     )
+    p.add_argument(
+        "--max-models", type=int, default=64, help="most models loaded at once (default 64)"
+    )
     p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
     p.set_defaults(handler=_cmd_serve)
 
@@ -149,6 +152,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         policy=args.policy,
         grace_seconds=args.grace,
+        max_models=args.max_models,
     )
     try:
         return run(settings)

@@ -6,9 +6,20 @@ port (see api/metrics_http.py). Labels stay low-cardinality: model name only.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# The custom registry drops prometheus_client's defaults: add back the process
+# (RSS, CPU seconds, open and max fds) and platform (Python version) metrics.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _STEP_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
@@ -173,5 +184,11 @@ PREDICT_MANY_STEPS = Counter(
     "PredictMany steps answered, by model and the step's own status code "
     "(step errors travel inside an OK stream). Unknown models count under model=\"\".",
     ["model", "code"],
+    registry=REGISTRY,
+)
+MODEL_VERSION_STATE = Gauge(
+    "seqserve_model_version_state",
+    "1 for the state each model version is in (READY, FAILED, RETIRING), else absent.",
+    ["model", "version", "state"],
     registry=REGISTRY,
 )

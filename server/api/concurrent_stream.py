@@ -5,9 +5,11 @@ as they come and answer each in its own task, so a slow request never holds
 back the ones behind it. Requests that share a `key` (one KServe sequence) are
 answered in arrival order. An answer may be an async iterator of several
 responses (decoupled partials); they go out in its order. At most
-`max_in_flight` requests are answered at once; beyond it reading waits, so a
-client that never reads its responses
-cannot grow the server's memory. A request whose answer raises ends the stream
+`max_in_flight` requests are held at once, counted from when a request is read
+until its (last) answer is handed to gRPC to send (not merely computed):
+beyond it reading waits, so a client that stops reading its responses stops
+the server reading its requests (flow control), and neither computed answers
+nor pending requests pile up. A request whose answer raises ends the stream
 with that error (the RPC's error mapping turns a bug into INTERNAL).
 """
 
@@ -21,6 +23,9 @@ from typing import TypeVar
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
+# Marks the end of a multi-response answer: frees its slot, sends nothing.
+_SLOT_ONLY = object()
+
 
 async def answer_concurrently(
     requests: AsyncIterator[Req],
@@ -29,7 +34,9 @@ async def answer_concurrently(
     key: Callable[[Req], Hashable | None] | None = None,
     max_in_flight: int = 64,
 ) -> AsyncIterator[Resp]:
-    done: asyncio.Queue[Resp | BaseException | None] = asyncio.Queue()
+    # Each entry says whether handing it to gRPC frees its request's slot: only
+    # the last response of a request does (or its error).
+    done: asyncio.Queue[tuple[Resp | BaseException | object, bool] | None] = asyncio.Queue()
     room = asyncio.Semaphore(max_in_flight)
     running: set[asyncio.Task[None]] = set()
     last_of_key: dict[Hashable, asyncio.Task[None]] = {}
@@ -42,13 +49,13 @@ async def answer_concurrently(
             if hasattr(answered, "__aiter__"):
                 # Several responses for one request (KServe decoupled partials).
                 async for item in answered:
-                    done.put_nowait(item)
+                    done.put_nowait((item, False))
+                done.put_nowait((_SLOT_ONLY, True))
             else:
-                done.put_nowait(answered)
+                done.put_nowait((answered, True))
         except Exception as exc:
-            done.put_nowait(exc)
-        finally:
-            room.release()
+            done.put_nowait((exc, True))
+        # The slot is released by the sender below, once the answer has left.
 
     def forget(request_key: Hashable, task: asyncio.Task[None]) -> None:
         # A long-lived stream of many keys keeps only live links.
@@ -75,10 +82,14 @@ async def answer_concurrently(
 
     reader = asyncio.ensure_future(read())
     try:
-        while (item := await done.get()) is not None:
+        while (entry := await done.get()) is not None:
+            item, frees_slot = entry
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            if item is not _SLOT_ONLY:
+                yield item  # returns when gRPC asks for the next message
+            if frees_slot:
+                room.release()
         await reader  # surfaces a broken request stream as the RPC's error
     finally:
         for task in (reader, *running):

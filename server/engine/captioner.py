@@ -21,7 +21,12 @@ from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
 from seqserve.server.engine.results import Hypothesis, SentenceResult
 from seqserve.server.engine.scheduler import DecodeScheduler
 from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
-from seqserve.server.repository.image_input import check_tensor, decode_image
+from seqserve.server.repository.image_input import (
+    check_request_pixels,
+    check_tensor,
+    decode_opened,
+    open_image,
+)
 from seqserve.server.repository.repository import ModelVersion
 
 ImageInput = bytes | np.ndarray
@@ -67,9 +72,15 @@ class CaptionerModel:
             raise InvalidArgumentError(
                 f"{len(images)} images exceed the model's limit max_images={limits.max_images}"
             )
+        # Every header first: the request's pixels are bounded before any is decoded.
+        opened = {
+            i: open_image(image, limits, where=f"images[{i}]")
+            for i, image in enumerate(images) if not isinstance(image, np.ndarray)
+        }
+        check_request_pixels(list(opened.values()), limits)
         return [
             check_tensor(image, pre, where=f"images[{i}]") if isinstance(image, np.ndarray)
-            else decode_image(image, pre, limits, where=f"images[{i}]")
+            else decode_opened(opened[i], pre, where=f"images[{i}]")
             for i, image in enumerate(images)
         ]
 

@@ -95,12 +95,18 @@ class DynamicBatcher:
         self._queue: list[_Item] = []
         self._cond = threading.Condition()
         self._stopping = False
+        self._executing = False
         self._last_batch_requests = 0
         """Distinct requests in the last batch run: the load signal of _alone()."""
         self._thread = threading.Thread(target=self._loop, name=f"batcher-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    def idle(self) -> bool:
+        """Nothing queued or running: a retired version may stop without failing any."""
+        with self._cond:
+            return not self._queue and not self._executing
 
     def stop(self) -> None:
         with self._cond:
@@ -121,6 +127,7 @@ class DynamicBatcher:
         now = time.monotonic()
         with self._cond:
             if self._stopping:
+                metrics.REJECTED.labels(self.name, "draining").inc()
                 raise UnavailableError(f"model '{self.name}' is unloading")
             if len(self._queue) + len(payloads) > self.max_queue:
                 metrics.REJECTED.labels(self.name, "queue_full").inc()
@@ -142,7 +149,11 @@ class DynamicBatcher:
                 batch = self._next_batch()
                 if batch is None:
                     return
-            self._execute(batch)
+            self._executing = True
+            try:
+                self._execute(batch)
+            finally:
+                self._executing = False
 
     def _next_batch(self) -> list[_Item] | None:
         """Under the lock: wait for work, then pick the batch (None = stopping)."""

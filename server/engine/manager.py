@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
+from seqserve.server import metrics
 from seqserve.server.engine.captioner import CaptionerModel
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.engine.retiring import Retirer
 from seqserve.server.engine.sessions.model import StreamingModel
+from seqserve.server.engine.sessions.upgrade import hand_over
 from seqserve.server.engine.tagger import TaggerModel
 from seqserve.server.engine.translator import Seq2SeqModel
-from seqserve.server.errors import NotFoundError, UnavailableError
+from seqserve.server.errors import (
+    FailedPreconditionError,
+    NotFoundError,
+    ResourceExhaustedError,
+    SeqServeError,
+    UnavailableError,
+)
+from seqserve.server.repository.config import ConfigError
+from seqserve.server.repository.names import plain_model_name
 from seqserve.server.repository.repository import ModelRepository
+from seqserve.server.repository.version_policy import load_policy
 from seqserve.server.runtime.gc_pause import freeze_loaded_objects
 
 log = logging.getLogger(__name__)
@@ -24,69 +38,219 @@ _LOADERS["captioner"] = CaptionerModel
 _LOADERS["streaming"] = StreamingModel
 
 
+DEFAULT_MAX_MODELS = 64
+"""Each loaded model costs tens of MB and threads: loading is bounded."""
+
+
+def _state(name: str, version: str, state: str, *, present: bool = True) -> None:
+    """seqserve_model_version_state: 1 while `name` `version` is in `state`."""
+    if present:
+        metrics.MODEL_VERSION_STATE.labels(name, version, state).set(1)
+        return
+    with contextlib.suppress(KeyError):  # never set: nothing to remove
+        metrics.MODEL_VERSION_STATE.remove(name, version, state)
+
+
+def _hand_over_sessions(previous: dict[int, Any], built: dict[int, Any]) -> None:
+    """Streaming models: each new version may resume the sessions of the versions it
+    replaces when their state layouts match (sessions/upgrade.py)."""
+    for new in built.values():
+        if not isinstance(new, StreamingModel):
+            continue
+        for old in previous.values():
+            if isinstance(old, StreamingModel):
+                hand_over(old, new)
+
+
 class ModelManager:
-    def __init__(self, repository: Path, *, policy_override: str | None = None) -> None:
+    def __init__(
+        self, repository: Path, *, policy_override: str | None = None,
+        max_models: int = DEFAULT_MAX_MODELS,
+    ) -> None:
         self.repository = ModelRepository(repository)
         self.policy_override = policy_override
-        self._models: dict[str, Seq2SeqModel] = {}
+        self.max_models = max_models
+        # name -> version -> the loaded model (several versions by version policy).
+        self._models: dict[str, dict[int, Any]] = {}
         self._lock = threading.Lock()
+        # A replaced or unloaded version finishes what it accepted, then stops.
+        self.retirer = Retirer()
+        self._failed: dict[str, str] = {}
+        """Models whose last load failed -> why (FAILED in the model index)."""
+        self.loading = False
+        self._loading_names: set[str] = set()
 
     def load_all(self) -> None:
-        for name in self.repository.model_names():
-            self.load(name)
+        """Load every model of the repository; a broken one is recorded as FAILED
+        (with its reason) and the others load and serve regardless."""
+        self.loading = True
+        try:
+            for name in self.repository.model_names():
+                try:
+                    self.load(name)
+                except Exception as exc:
+                    log.error("model %s failed to load: %s", name, exc)
+        finally:
+            self.loading = False
+
+    def failed_models(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._failed)
+
+    def ready(self) -> bool:
+        """Every model of the repository loaded (Triton's strict readiness)."""
+        with self._lock:
+            return not self.loading and not self._failed
+
+    def loading_models(self) -> set[str]:
+        """Names being loaded now (LOADING in the model index until a version serves)."""
+        with self._lock:
+            return set(self._loading_names)
 
     def load(self, name: str, version: int | None = None) -> ModelInfo:
-        resolved = self.repository.resolve(name, version)
+        name = plain_model_name(name)  # `./m` and `m/` are `m`; paths are refused
+        with self._lock:
+            self._loading_names.add(name)
+        try:
+            info = self._load(name, version)
+        except (FailedPreconditionError, UnavailableError) as exc:
+            with self._lock:
+                self._failed[name] = str(exc)
+            _state(name, "", "FAILED")
+            raise
+        finally:
+            with self._lock:
+                self._loading_names.discard(name)
+        with self._lock:
+            self._failed.pop(name, None)
+        _state(name, "", "FAILED", present=False)
+        return info
+
+    def _load(self, name: str, version: int | None) -> ModelInfo:
+        """Load the wanted versions beside what serves now, swap them in at once,
+        and retire the replaced ones (they finish their work first)."""
+        try:
+            policy = load_policy(self.repository.root / name)
+            available = self.repository.versions(name)
+            wanted = [version] if version is not None else policy.choose(available)
+            if not wanted and available:
+                raise FailedPreconditionError(
+                    f"model '{name}': version policy {policy.describe()} selects none of "
+                    f"the versions on disk {available}"
+                )
+            resolved = [self.repository.resolve(name, v) for v in wanted or [None]]
+        except ConfigError as exc:
+            raise FailedPreconditionError(
+                f"model '{name}' cannot load: {self._without_paths(str(exc))}"
+            ) from None
+        with self._lock:
+            if name not in self._models and len(self._models) >= self.max_models:
+                raise ResourceExhaustedError(
+                    f"cannot load model '{name}': {len(self._models)} models are loaded, "
+                    f"the most this server allows (unload one first)"
+                )
+        built: dict[int, Any] = {}
+        try:
+            for one in resolved:
+                built[one.version] = self._build(one, available)
+        except BaseException:
+            for model in built.values():
+                model.stop()
+            raise
+        with self._lock:
+            previous = dict(self._models.get(name, {}))
+        _hand_over_sessions(previous, built)
+        with self._lock:
+            self._models[name] = built
+        for old in previous.values():
+            self._retire(name, old)
+        for v in built:
+            _state(name, str(v), "READY")
+        freeze_loaded_objects()
+        return built[max(built)].info
+
+    def _build(self, resolved: Any, available: list[int]) -> Any:
+        name = resolved.name
         loader = _LOADERS.get(resolved.config.kind)
         if loader is None:
             raise UnavailableError(f"model '{name}': kind '{resolved.config.kind}' not supported")
-        model = loader(
-            resolved, policy=self.policy_override,
-            available_versions=self.repository.versions(name),
-        )
+        try:
+            model = loader(resolved, policy=self.policy_override, available_versions=available)
+        except SeqServeError:
+            raise
+        except Exception as exc:  # ONNX Runtime, tokenizer, file errors of a broken model
+            log.exception("model %s version %d failed to load", name, resolved.version)
+            raise FailedPreconditionError(
+                f"model '{name}' version {resolved.version} failed to load: "
+                f"{self._without_paths(f'{type(exc).__name__}: {exc}')}"
+            ) from None
         model.start()
-        with self._lock:
-            previous = self._models.get(name)
-            self._models[name] = model
-        if previous is not None:
-            previous.stop()
-        freeze_loaded_objects()
         log.info(
             "loaded %s version %d (%s) providers=%s policy=%s", name, resolved.version,
             resolved.config.kind, model.info.providers, model.config.batching.policy,
         )
-        return model.info
+        return model
+
+    def _without_paths(self, text: str) -> str:
+        # Messages name files by absolute path: clients see them repository-relative.
+        root = str(self.repository.root.resolve())
+        return text.replace(root + "/", "").replace(str(self.repository.root) + "/", "")[:500]
 
     def unload(self, name: str) -> None:
+        name = plain_model_name(name)
         with self._lock:
-            model = self._models.pop(name, None)
-        if model is None:
+            self._failed.pop(name, None)
+            versions = self._models.pop(name, None)
+        if versions is None:
             raise NotFoundError(f"model '{name}' is not loaded")
-        model.stop()
+        for model in versions.values():
+            self._retire(name, model)
 
-    def get(self, name: str, version: int | None = None) -> Seq2SeqModel:
+    def _retire(self, name: str, model: Any) -> None:
+        version = str(model.info.version)
         with self._lock:
-            model = self._models.get(name)
-        if model is None:
+            current = self._models.get(name, {}).get(model.info.version)
+        if current is None:  # not reloaded in place: the version no longer serves
+            _state(name, version, "READY", present=False)
+        _state(name, version, "RETIRING")
+        self.retirer.retire(
+            model, f"{name} version {version}",
+            on_stopped=lambda: _state(name, version, "RETIRING", present=False),
+        )
+
+    def get(self, name: str, version: int | None = None) -> Any:
+        """The model at `version` (pinned), or its highest loaded version."""
+        with self._lock:
+            versions = dict(self._models.get(name, {}))
+        if not versions:
             if self.repository.versions(name):
                 raise UnavailableError(f"model '{name}' is in the repository but not loaded")
             raise NotFoundError(
                 f"model '{name}' not found (loaded: {sorted(self._models)})"
             )
-        if version is not None and version != model.info.version:
+        if version is None:
+            return versions[max(versions)]
+        model = versions.get(version)
+        if model is None:
+            any_model = next(iter(versions.values()))
             raise NotFoundError(
-                f"model '{name}' version {version} is not loaded "
-                f"(serving version {model.info.version}; on disk {model.info.available_versions})"
+                f"model '{name}' version {version} is not loaded (serving versions "
+                f"{sorted(versions)}; on disk {any_model.info.available_versions})"
             )
         return model
 
     def list_models(self) -> list[ModelInfo]:
+        """Every loaded version of every model, by name then version."""
         with self._lock:
-            return [m.info for _, m in sorted(self._models.items())]
+            return [
+                versions[v].info
+                for _, versions in sorted(self._models.items()) for v in sorted(versions)
+            ]
 
     def close(self) -> None:
         with self._lock:
-            models = list(self._models.values())
+            models = [m for versions in self._models.values() for m in versions.values()]
             self._models.clear()
         for model in models:
             model.stop()
+        self.retirer.close()

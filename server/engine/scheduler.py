@@ -75,10 +75,16 @@ class DecodeScheduler:
             self._cond.notify_all()
         self._thread.join(timeout)
 
+    def idle(self) -> bool:
+        """No job queued or decoding: a retired version may stop without failing any."""
+        with self._cond:
+            return not self._queue and not self.batch.sentences
+
     def submit(self, job: DecodeJob) -> None:
         """Queue a job or raise ResourceExhaustedError at once when the queue is full."""
         with self._cond:
             if self._stopping:
+                metrics.REJECTED.labels(self.model, "draining").inc()
                 raise UnavailableError(f"model '{self.model}' is shutting down")
             if self._queued_sentences + len(job.sources) > self.batching.max_queue:
                 metrics.REJECTED.labels(self.model, "queue_full").inc()

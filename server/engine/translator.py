@@ -18,6 +18,15 @@ from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
 from seqserve.server.repository.repository import ModelVersion
 from seqserve.server.repository.tokenizer import PairTokenizer
 
+# No source token covers more characters than this, so a sentence longer than
+# max_source_tokens * CHARS_PER_TOKEN_BOUND characters is over the token limit
+# whatever it says: it is refused without tokenizing it (one huge sentence
+# must not cost seconds of CPU).
+CHARS_PER_TOKEN_BOUND = 32
+# Requests with more characters than this are tokenized on a worker thread, so
+# the event loop (every other RPC, health included) never waits on them.
+INLINE_TOKENIZE_CHARS = 4096
+
 
 class Seq2SeqModel:
     def __init__(
@@ -60,6 +69,13 @@ class Seq2SeqModel:
             raise InvalidArgumentError(
                 f"{len(sentences)} sentences exceed max_sentences={limits.max_sentences}"
             )
+        most_chars = limits.max_source_tokens * CHARS_PER_TOKEN_BOUND
+        for i, text in enumerate(sentences):
+            if len(text) > most_chars:
+                raise InvalidArgumentError(
+                    f"sentence {i} has {len(text)} characters, over the {most_chars} that "
+                    f"max_source_tokens={limits.max_source_tokens} allows"
+                )
         ids = []
         for i, text in enumerate(sentences):
             if not text.strip():
@@ -119,8 +135,11 @@ class Seq2SeqModel:
         self, sentences: list[str], options: DecodingOptions, deadline: float | None,
         *, partials: bool,
     ) -> AsyncIterator[PartialUpdate | list[SentenceResult]]:
-        sources = self.tokenize(sentences)
         resolved = self.resolve(options, len(sentences))
+        if sum(len(text) for text in sentences) > INLINE_TOKENIZE_CHARS:
+            sources = await asyncio.to_thread(self.tokenize, sentences)
+        else:
+            sources = self.tokenize(sentences)
         if deadline is not None and time.monotonic() >= deadline:
             raise DeadlineExceededError("deadline exceeded before the request was queued")
         loop = asyncio.get_running_loop()

@@ -53,6 +53,9 @@ class CaptionerLimits(StrictModel):
     max_pixels: int = Field(4096 * 4096, ge=1)
     """Largest width*height accepted, read from the header before decoding
     (decompression-bomb guard)."""
+    max_request_pixels: int = Field(2 * 4096 * 4096, ge=1)
+    """Largest width*height summed over the images of one request, read from the
+    headers before any is decoded (bounds the CPU one request can cost)."""
     max_beam_size: int = Field(8, ge=1)
     max_output_length: int = Field(64, ge=1)
     max_prefix_tokens: int = Field(16, ge=0)

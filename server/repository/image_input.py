@@ -24,6 +24,22 @@ def decode_image(
     data: bytes, pre: ImagePreprocessing, limits: CaptionerLimits, *, where: str
 ) -> np.ndarray:
     """PNG/JPEG bytes -> float32 [C,H,W], resized to the configured size and normalised."""
+    return decode_opened(open_image(data, limits, where=where), pre, where=where)
+
+
+def check_request_pixels(images: list[Image.Image], limits: CaptionerLimits) -> None:
+    """All images of one request together: many small files each declaring the most
+    pixels allowed must not cost seconds of decoding between them."""
+    total = sum(image.size[0] * image.size[1] for image in images)
+    if total > limits.max_request_pixels:
+        raise InvalidArgumentError(
+            f"the request's {len(images)} images hold {total} pixels together, over "
+            f"max_request_pixels={limits.max_request_pixels}"
+        )
+
+
+def open_image(data: bytes, limits: CaptionerLimits, *, where: str) -> Image.Image:
+    """Read the header only (no pixel decoded yet), checking bytes and pixels."""
     if not data:
         raise InvalidArgumentError(f"{where}: empty image bytes")
     if len(data) > limits.max_image_bytes:
@@ -52,6 +68,10 @@ def decode_image(
             f"{where}: {width}x{height} = {width * height} pixels exceed "
             f"max_pixels={limits.max_pixels}"
         )
+    return image
+
+
+def decode_opened(image: Image.Image, pre: ImagePreprocessing, *, where: str) -> np.ndarray:
     try:
         rgb = image.convert("RGB")
         if rgb.size != (pre.width, pre.height):

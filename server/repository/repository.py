@@ -12,6 +12,7 @@ from typing import Any
 
 from seqserve.server.errors import NotFoundError
 from seqserve.server.repository.config import CONFIG_FILE, load_config
+from seqserve.server.repository.names import is_plain
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class ModelRepository:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
 
     def versions(self, name: str) -> list[int]:
+        if not is_plain(name):
+            return []  # never a path outside the repository (see names.py)
         model_dir = self.root / name
         if not model_dir.is_dir():
             return []

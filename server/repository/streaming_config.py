@@ -84,6 +84,11 @@ class SessionStoreConfig(StrictModel):
     """When state is written: after every chunk, once N steps passed since the last
     snapshot, or only when a session leaves memory without being closed."""
     every_n_steps: int = Field(64, ge=1)
+    retention_seconds: float = Field(86400.0, gt=0)
+    """A snapshot not written for this long (its session was evicted or abandoned
+    and never resumed) is purged from the SQLite store."""
+    max_snapshots: int = Field(0, ge=0)
+    """Most rows the SQLite store keeps (oldest purged first); 0 = 4 x max_sessions."""
 
 
 class StreamingBatching(StrictModel):

@@ -66,3 +66,31 @@ def test_an_answer_that_raises_ends_the_stream_with_its_error():
 
     with pytest.raises(RuntimeError, match="bug"):
         _collect([1, 2, 3], answer)
+
+
+def test_a_client_that_stops_reading_stops_the_server_reading_requests():
+    # Answers are instant; the client reads one answer and then nothing. The
+    # server may hold at most max_in_flight answers, not all 5,000.
+    read, answered = 0, 0
+
+    async def requests():
+        nonlocal read
+        for item in range(5000):
+            read += 1
+            yield item
+
+    async def answer(item):
+        nonlocal answered
+        answered += 1
+        return item
+
+    async def go():
+        stream = answer_concurrently(requests(), answer, max_in_flight=8)
+        await stream.__anext__()
+        for _ in range(200):  # let every task the server would start run
+            await asyncio.sleep(0)
+        await stream.aclose()
+
+    asyncio.run(go())
+    assert answered <= 9
+    assert read <= 10

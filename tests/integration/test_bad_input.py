@@ -20,6 +20,8 @@ CASES = [
      "max_sentences"),
     ("sentence over the token limit", request([" ".join(["seventy"] * 60)]),
      grpc.StatusCode.INVALID_ARGUMENT, "max_source_tokens"),
+    ("sentence over the character bound", request(["seventy " * 200_000]),
+     grpc.StatusCode.INVALID_ARGUMENT, "characters"),
     ("beam size over the limit", request(["one"], beam_size=7),
      grpc.StatusCode.INVALID_ARGUMENT, "max_beam_size"),
     ("beam size zero", request(["one"], beam_size=0), grpc.StatusCode.INVALID_ARGUMENT,

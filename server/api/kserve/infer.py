@@ -20,7 +20,7 @@ from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.kserve import tensors, validate
 from seqserve.server.api.kserve.kinds import InferCall, KindAdapter
-from seqserve.server.api.kserve.params import Parameters, parameters_dict
+from seqserve.server.api.kserve.params import Parameters, check_known, parameters_dict
 from seqserve.server.api.kserve.stats import RequestTimer, Statistics
 from seqserve.server.api.kserve.stream_partials import stream_partials, wants_partials
 from seqserve.server.api.translation_servicer import deadline_of
@@ -43,11 +43,14 @@ class InferMethods:
         try:
             timer.mark()  # resolved: what follows is reading the request
             signature = adapter.signature(info)
+            # Declared shapes first: an oversize tensor is refused before decoding.
+            validate.check_declared(signature, request.inputs, info.name)
             inputs = tensors.decode_inputs(request, info.name)
             validate.check_inputs(signature, inputs, info.name)
             wanted = validate.check_requested_outputs(
                 signature, (o.name for o in request.outputs), info.name
             )
+            check_known(request.parameters.keys(), info.name)
             params = Parameters(parameters_dict(request.parameters))
             call = InferCall(
                 inputs, params, deadline,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,11 @@ from seqserve.server.api.kserve.kind_seq2seq import decode_text
 from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
 from seqserve.server.api.kserve.tensors import Tensor
 from seqserve.server.engine.handle import ModelInfo
-from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.errors import InvalidArgumentError, NotFoundError
+
+SWEEP_SECONDS = 1.0
+"""How often a model's sequence map drops sequences whose session the engine ended
+(idle timeout, eviction): without it the map grows with every sequence ever started."""
 
 INPUT, TOKENS, TEXT = "INPUT", "TOKENS", "TEXT"
 FORECAST, TOP_IDS, TOP_PROBS, SURPRISE = "FORECAST", "TOP_IDS", "TOP_PROBS", "SURPRISE"
@@ -42,15 +47,20 @@ class StreamingAdapter:
         # two models may use the same sequence id without meeting.
         self._sequences: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
+        self._last_sweep: dict[str, float] = {}
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config
         spec, present = config.input, config.present
         if spec.type == "float":
-            inputs: tuple[TensorSpec, ...] = (TensorSpec(INPUT, "FP32", (-1, spec.features)),)
+            steps = config.limits.max_chunk_steps
+            inputs: tuple[TensorSpec, ...] = (
+                TensorSpec(INPUT, "FP32", (-1, spec.features), max_variable=steps),
+            )
         else:
             inputs = (
-                TensorSpec(TOKENS, "INT64", (-1,), optional=True),
+                TensorSpec(TOKENS, "INT64", (-1,), optional=True,
+                           max_variable=config.limits.max_chunk_steps),
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
             )
         outputs = []
@@ -95,8 +105,15 @@ class StreamingAdapter:
                 f"correlation ID"
             )
         key = (model, call.sequence_key)
+        self._sweep(handle)
         with self._lock:
             known = self._sequences.get(key)
+        if known is not None and not call.sequence_start and not _alive(handle, known):
+            self._drop(key, known)
+            raise InvalidArgumentError(
+                f"sequence {call.sequence_key} of model '{model}' was ended by the server "
+                f"(idle timeout); start it again with the START flag"
+            )
         if call.sequence_start:
             if known is not None:  # a restart: Triton drops the old sequence's state
                 self._close(handle, key, known)
@@ -111,10 +128,28 @@ class StreamingAdapter:
             )
         return known
 
-    def _close(self, handle: Any, key: tuple[str, str], session: str) -> None:
+    def _sweep(self, handle: Any) -> None:
+        model, now = handle.info.name, time.monotonic()
+        with self._lock:
+            if now - self._last_sweep.get(model, 0.0) < SWEEP_SECONDS:
+                return
+            self._last_sweep[model] = now
+            entries = [(k, sid) for k, sid in self._sequences.items() if k[0] == model]
+        for key, session in entries:
+            if not _alive(handle, session):
+                self._drop(key, session)
+
+    def _drop(self, key: tuple[str, str], session: str) -> None:
         with self._lock:
             if self._sequences.get(key) == session:
                 del self._sequences[key]
+
+    def sequences(self) -> int:
+        with self._lock:
+            return len(self._sequences)
+
+    def _close(self, handle: Any, key: tuple[str, str], session: str) -> None:
+        self._drop(key, session)
         # Already gone (idle timeout, unload) is fine: nothing left to free.
         with contextlib.suppress(Exception):
             handle.close(session, reason="sequence_end")
@@ -156,6 +191,15 @@ class StreamingAdapter:
         return out
 
     def forget(self, model: str) -> None:
+        self._last_sweep.pop(model, None)
         with self._lock:
             for key in [k for k in self._sequences if k[0] == model]:
                 del self._sequences[key]
+
+
+def _alive(handle: Any, session: str) -> bool:
+    try:
+        handle.session(session)
+    except NotFoundError:
+        return False
+    return True

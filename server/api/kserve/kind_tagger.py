@@ -54,7 +54,8 @@ class TaggerAdapter:
         return Signature(
             inputs=(
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
-                TensorSpec(TOKENS, "BYTES", (-1,), optional=True),
+                TensorSpec(TOKENS, "BYTES", (-1,), optional=True,
+                           max_variable=config.limits.max_tokens),
             ),
             outputs=(
                 TensorSpec(LABELS, "BYTES", (-1,)), TensorSpec(PROBABILITIES, "FP32", (-1,)),

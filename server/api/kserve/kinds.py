@@ -24,6 +24,9 @@ class TensorSpec:
     dims: tuple[int, ...]
     """Without the batch dimension when the kind batches (max_batch_size > 0); -1 = any."""
     optional: bool = False
+    max_variable: int = 0
+    """The most each -1 dimension may be (0: no bound here): checked on the declared
+    shape before the payload is decoded, so an oversize tensor costs nothing."""
 
 
 @dataclass(frozen=True)

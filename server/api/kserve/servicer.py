@@ -20,6 +20,8 @@ from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.kserve import describe
 from seqserve.server.api.kserve.infer import InferMethods
 from seqserve.server.api.kserve.kinds import KindAdapter, make_adapters
+from seqserve.server.api.kserve.params import parse_integer
+from seqserve.server.api.kserve.repository_load import requested_version
 from seqserve.server.api.kserve.stats import Statistics
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.engine.handle import ModelInfo
@@ -29,6 +31,7 @@ from seqserve.server.errors import (
     SeqServeError,
     UnavailableError,
 )
+from seqserve.server.repository.names import plain_model_name
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["GRPCInferenceService"].full_name
 """"inference.GRPCInferenceService", as health checks and reflection name it."""
@@ -48,9 +51,11 @@ def parse_version(version: str) -> int | None:
     """KServe versions are strings; "" = the loaded version."""
     if not version:
         return None
-    if not version.isdigit() or int(version) == 0:
-        raise InvalidArgumentError(f"model version must be a positive integer, got '{version}'")
-    return int(version)
+    number = parse_integer(version) if version.strip().isascii() else None
+    if number is None or number <= 0 or not version.strip().isdigit():
+        shown = version if len(version) <= 40 else f"{version[:30]}... ({len(version)} chars)"
+        raise InvalidArgumentError(f"model version must be a positive integer, got '{shown}'")
+    return number
 
 
 class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
@@ -98,8 +103,10 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
     async def ServerReady(
         self, request: pb.ServerReadyRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerReadyResponse:
-        # The server binds its port only after load_all(): answering at all means ready.
-        return pb.ServerReadyResponse(ready=True)
+        # Strict readiness, as Triton's default: every repository model loaded (none
+        # loading, none FAILED); models that did load serve regardless.
+        ready = getattr(self._models, "ready", None)
+        return pb.ServerReadyResponse(ready=True if ready is None else bool(ready()))
 
     @grpc_method
     async def ServerMetadata(
@@ -129,7 +136,13 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
     ) -> pb.ModelMetadataResponse:
         handle, adapter = self.resolve(request.name, request.version)
         info = handle.info
-        return describe.model_metadata(info, adapter.signature(info), adapter.platform)
+        metadata = describe.model_metadata(info, adapter.signature(info), adapter.platform)
+        # The versions a request may pin: those loaded (by version policy), not all on disk.
+        loaded = [str(i.version) for i in self._models.list_models() if i.name == info.name]
+        if loaded:
+            del metadata.versions[:]
+            metadata.versions.extend(loaded)
+        return metadata
 
     @grpc_method
     async def ModelConfig(
@@ -166,14 +179,26 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         self, request: pb.RepositoryIndexRequest, context: grpc.aio.ServicerContext
     ) -> pb.RepositoryIndexResponse:
         index = pb.RepositoryIndexResponse.ModelIndex
-        loaded = {info.name: info for info in self._models.list_models()}
+        loaded_versions: dict[str, list[ModelInfo]] = {}
+        for info in self._models.list_models():
+            loaded_versions.setdefault(info.name, []).append(info)
+        loaded = {name: infos[-1] for name, infos in loaded_versions.items()}
         repository = getattr(self._models, "repository", None)
+        failed_models = getattr(self._models, "failed_models", None)
+        failed = failed_models() if failed_models is not None else {}
+        loading_models = getattr(self._models, "loading_models", None)
+        loading = loading_models() if loading_models is not None else set()
         names = sorted(set(loaded) | set(repository.model_names() if repository else []))
         models = []
         for name in names:
             info = loaded.get(name)
-            if info is not None:
-                models.append(index(name=name, version=str(info.version), state=info.state))
+            if info is not None:  # one entry per loaded version, as Triton lists them
+                models += [index(name=name, version=str(i.version), state=i.state)
+                           for i in loaded_versions[name]]
+            elif name in loading:
+                models.append(index(name=name, state="LOADING", reason="loading"))
+            elif name in failed:
+                models.append(index(name=name, state="FAILED", reason=failed[name]))
             elif not request.ready:
                 models.append(index(name=name, state="UNAVAILABLE", reason="unloaded"))
         if request.ready:
@@ -185,18 +210,18 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         self, request: pb.RepositoryModelLoadRequest, context: grpc.aio.ServicerContext
     ) -> pb.RepositoryModelLoadResponse:
         control = self._control()
-        if not request.model_name:
-            raise InvalidArgumentError("model_name is required")
+        name = plain_model_name(request.model_name)
+        version = requested_version(request.parameters)
         # Loading reads files and builds ONNX Runtime sessions: never on the event loop.
         try:
-            await asyncio.to_thread(control.load, request.model_name)
+            await asyncio.to_thread(control.load, name, version)
         except SeqServeError:
             raise
         except (FileNotFoundError, KeyError, ValueError) as exc:
             raise InvalidArgumentError(
-                f"failed to load '{request.model_name}': {exc}"
+                f"failed to load '{name}': {type(exc).__name__}"
             ) from exc
-        self._forget(request.model_name)  # a reload starts with no open sequences
+        self._forget(name)  # a reload starts with no open sequences
         return pb.RepositoryModelLoadResponse()
 
     @grpc_method
@@ -204,10 +229,9 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
         self, request: pb.RepositoryModelUnloadRequest, context: grpc.aio.ServicerContext
     ) -> pb.RepositoryModelUnloadResponse:
         control = self._control()
-        if not request.model_name:
-            raise InvalidArgumentError("model_name is required")
-        await asyncio.to_thread(control.unload, request.model_name)
-        self._forget(request.model_name)
+        name = plain_model_name(request.model_name)
+        await asyncio.to_thread(control.unload, name)
+        self._forget(name)
         return pb.RepositoryModelUnloadResponse()
 
     def _forget(self, name: str) -> None:

@@ -7,6 +7,7 @@ client gets the same message from seqserve as from Triton.
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,7 +107,16 @@ def _element_count(shape: Sequence[int], name: str) -> int:
         raise InvalidArgumentError(
             f"input '{name}' has a negative dimension in shape {list(shape)}"
         )
-    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)  # Python ints: an absurd shape cannot wrap around
+    if count > _MAX_ELEMENTS:
+        raise InvalidArgumentError(
+            f"input '{name}' shape {list(shape)} has {count} elements, more than an int64 "
+            f"can count"
+        )
+    return count
+
+
+_MAX_ELEMENTS = 2**63 - 1
 
 
 def _has_typed(contents: pb.InferTensorContents) -> bool:
@@ -166,10 +176,33 @@ def decode_input(
             )
         array = np.frombuffer(raw, dtype=dtype).reshape(shape)
     else:
-        values = getattr(spec.contents, _TYPED_FIELD[datatype])
+        field = _TYPED_FIELD.get(datatype)
+        if field is None:
+            raise InvalidArgumentError(
+                f"input '{name}' of model '{model}' is {datatype}, which has no typed "
+                f"contents field: send it in raw_input_contents"
+            )
+        values = getattr(spec.contents, field)
         _check_count(len(values), count, name, model)
-        array = np.asarray(list(values), dtype=dtype).reshape(shape)
+        array = _typed_array(values, dtype, name, model).reshape(shape)
     return Tensor(name, datatype, array)
+
+
+def _typed_array(values: Sequence[object], dtype: np.dtype, name: str, model: str) -> np.ndarray:
+    """Typed contents as `dtype`; the small integer types travel in 32-bit lists, so
+    a value may not fit the declared type."""
+    if dtype.kind in "iu" and dtype.itemsize < 4 and len(values):
+        wide = np.asarray(list(values), dtype=np.int64)
+        info = np.iinfo(dtype)
+        bad = np.flatnonzero((wide < info.min) | (wide > info.max))
+        if bad.size:
+            raise InvalidArgumentError(
+                f"input '{name}' of model '{model}' element {int(bad[0])} is "
+                f"{int(wide[bad[0]])}, outside the range of {dtype.name.upper()} "
+                f"[{info.min}, {info.max}]"
+            )
+        return wide.astype(dtype)
+    return np.asarray(list(values), dtype=dtype)
 
 
 def _check_count(got: int, expected: int, name: str, model: str) -> None:

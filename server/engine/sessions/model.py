@@ -60,7 +60,11 @@ def make_store(version: ModelVersion, config: StreamingConfig) -> SessionStore:
     spec = config.sessions
     if spec.store == "sqlite":
         path = Path(spec.sqlite_path)
-        return SqliteStore(path if path.is_absolute() else version.path / path)
+        return SqliteStore(
+            path if path.is_absolute() else version.path / path,
+            retention_seconds=spec.retention_seconds,
+            max_rows=spec.max_snapshots or 4 * config.limits.max_sessions,
+        )
     return MemoryStore(max_entries=4 * config.limits.max_sessions)
 
 
@@ -100,9 +104,16 @@ class StreamingModel:
     def start(self) -> None:
         self.scheduler.start()
 
+    keep_store_open = False
+    """Set when a successor version inherits this store (it closes it)."""
+
     def stop(self) -> None:
         self.scheduler.stop()
-        self.store.close()
+        if not self.keep_store_open:
+            self.store.close()
+        for store, _ in self.scheduler.inherited:
+            if store is not self.store:
+                store.close()
 
     # ---- sessions ------------------------------------------------------------
     def open(self, session_id: str | None = None, *, attach: bool = False) -> SessionInfo:

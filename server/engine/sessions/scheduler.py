@@ -75,6 +75,10 @@ class SessionScheduler:
         self.max_rows = 1 if config.batching.policy == "sequential" else config.batching.max_rows
         self._cond = threading.Condition()
         self._stopping = False
+        # Stores of the versions this one replaced with the same state layout
+        # (sessions resume from them), and why other versions' sessions cannot.
+        self.inherited: list[tuple[SessionStore, int]] = []
+        self._refused_versions: dict[int, str] = {}
         self._queued = 0
         """Chunks pending over all sessions (bounded by batching.max_queue)."""
         self._ready: list[tuple[float, int, Session]] = []
@@ -119,11 +123,13 @@ class SessionScheduler:
                 metrics.SESSIONS_OPENED.labels(self.model, "attached").inc()
                 return self._info(live)
         # The store read happens outside the lock (it may touch disk).
-        snapshot = self.store.load(self.model, sid) if session_id else None
-        if snapshot is not None and snapshot.version != self.version:
+        snapshot = self._find_snapshot(sid) if session_id else None
+        accepted = {self.version, *(version for _, version in self.inherited)}
+        if snapshot is not None and snapshot.version not in accepted:
+            why = self._refused_versions.get(snapshot.version, "its state may not fit")
             raise FailedPreconditionError(
                 f"session '{sid}' was saved by version {snapshot.version} of '{self.model}', "
-                f"which is not the loaded version {self.version}; open a new session"
+                f"not the loaded version {self.version} ({why}); open a new session"
             )
         with self._cond:
             self._check_running()
@@ -140,6 +146,23 @@ class SessionScheduler:
             how = "resumed" if snapshot is not None else "new"
             metrics.SESSIONS_OPENED.labels(self.model, how).inc()
             return self._info(session, resumed=snapshot is not None)
+
+    def inherit(self, store: SessionStore, version: int) -> None:
+        """Resume sessions snapshotted by `version` in `store` (same state layout)."""
+        self.inherited.append((store, version))
+
+    def refuse_version(self, version: int, reason: str) -> None:
+        self._refused_versions[version] = reason
+
+    def _find_snapshot(self, sid: str) -> Snapshot | None:
+        snapshot = self.store.load(self.model, sid)
+        for store, version in self.inherited:
+            if snapshot is not None:
+                break
+            found = store.load(self.model, sid)
+            if found is not None and found.version == version:
+                snapshot = found
+        return snapshot
 
     def submit_many(self, items: list[tuple[str, Chunk]]) -> list[SeqServeError | None]:
         """Queue chunks of many sessions under one lock; per item None or why it was
@@ -205,6 +228,7 @@ class SessionScheduler:
     # ---- lock held ----------------------------------------------------------
     def _check_running(self) -> None:
         if self._stopping:
+            metrics.REJECTED.labels(self.model, "draining").inc()
             raise UnavailableError(f"model '{self.model}' is shutting down")
 
     def _live(self, session_id: str) -> Session:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -81,8 +83,20 @@ class SqliteStore:
     process killed mid-write leaves the previous tick's snapshots intact."""
 
     durable = True
+    PURGE_EVERY_SECONDS = 30.0
+    """Purging runs with a tick's writes, at most this often (one indexed DELETE)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, *, retention_seconds: float = 86400.0, max_rows: int = 1 << 20,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        # Rows of sessions that were evicted or abandoned and never resumed would
+        # otherwise stay forever: rows older than the retention, and the oldest
+        # beyond max_rows, are purged.
+        self.retention_seconds = retention_seconds
+        self.max_rows = max_rows
+        self._clock = clock
+        self._last_purge = clock()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by the scheduler thread (writes) and the event
@@ -99,21 +113,50 @@ class SqliteStore:
                 "NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL, state BLOB "
                 "NOT NULL, PRIMARY KEY (model, session_id))"
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(snapshots)")}
+            if "saved_at" not in columns:  # a file written before purging existed
+                self._db.execute(
+                    "ALTER TABLE snapshots ADD COLUMN saved_at REAL NOT NULL DEFAULT 0"
+                )
+                self._db.execute(f"UPDATE snapshots SET saved_at = {self._clock()!r}")
+            self._db.execute(
+                "CREATE INDEX IF NOT EXISTS snapshots_saved_at ON snapshots (saved_at)"
+            )
 
     def save_many(self, snapshots: list[Snapshot]) -> None:
         if not snapshots:
             return
-        rows = [(s.model, s.session_id, s.version, s.position, s.state) for s in snapshots]
+        now = self._clock()
+        rows = [
+            (s.model, s.session_id, s.version, s.position, s.state, now) for s in snapshots
+        ]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO snapshots (model, session_id, version, position, "
+                    "state, saved_at) VALUES (?, ?, ?, ?, ?, ?)", rows
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        if now - self._last_purge >= self.PURGE_EVERY_SECONDS:
+            self.purge()
+
+    def purge(self) -> int:
+        """Delete rows past the retention, then the oldest beyond max_rows; how many."""
+        now = self._clock()
+        self._last_purge = now
+        with self._lock:
+            expired = self._db.execute(
+                "DELETE FROM snapshots WHERE saved_at < ?", (now - self.retention_seconds,)
+            ).rowcount
+            excess = self._db.execute(
+                "DELETE FROM snapshots WHERE rowid IN (SELECT rowid FROM snapshots "
+                "ORDER BY saved_at DESC LIMIT -1 OFFSET ?)", (self.max_rows,)
+            ).rowcount
+        return int(expired) + int(excess)
 
     def load(self, model: str, session_id: str) -> Snapshot | None:
         with self._lock:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +27,9 @@ from seqserve.server.api.kserve.servicer import add_kserve_servicer
 from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
+from seqserve.server.api.security_server import bind, build_interceptors
+from seqserve.server.api.security_settings import SecuritySettings
+from seqserve.server.api.server_options import grpc_server_options
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
 
 logger = logging.getLogger(__name__)
@@ -58,6 +61,8 @@ class ServeSettings:
     """Batching policy for every model (continuous|static|sequential); None = per config."""
     grace_seconds: float = 10.0
     """How long in-flight RPCs may run after a shutdown signal."""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    """TLS, tokens, per-client limits and resource bounds (server/api/security_settings.py)."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -70,15 +75,14 @@ def format_address(host: str, port: int) -> str:
 class GrpcServer:
     """The grpc.aio server with every servicer; create it on the loop that runs it."""
 
-    def __init__(self, models: ModelLookup, host: str, port: int) -> None:
+    def __init__(
+        self, models: ModelLookup, host: str, port: int,
+        security: SecuritySettings | None = None,
+    ) -> None:
+        self.security = security or SecuritySettings()
         self.server = grpc.aio.server(
-            options=[
-                ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
-                ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
-                # Linux SO_REUSEPORT would let a second server bind a busy
-                # port and silently share its traffic; fail to start instead.
-                ("grpc.so_reuseport", 0),
-            ]
+            options=grpc_server_options(self.security.limits),
+            interceptors=build_interceptors(self.security, models),
         )
         add_seqserve_servicer(self.server, models)
         # KServe v2 / Triton clients reach the same models on the same port.
@@ -94,7 +98,7 @@ class GrpcServer:
 
     def _bind(self, address: str) -> int:
         try:
-            bound = self.server.add_insecure_port(address)
+            bound = bind(self.server, address, self.security)
         except RuntimeError as exc:  # grpc raises RuntimeError on a failed bind
             raise OSError(f"cannot listen on {address}: {exc}") from exc
         if bound == 0:
@@ -204,15 +208,18 @@ async def serve(
         manager = manager_factory(settings)
         teardown.callback(manager.close)
         manager.load_all()  # before binding: a listening server is a ready server
-        grpc_server = GrpcServer(manager, settings.host, settings.port)
+        grpc_server = GrpcServer(manager, settings.host, settings.port, settings.security)
         await grpc_server.start()
         teardown.push_async_callback(
             grpc_server.stop, settings.grace_seconds, cut_short=signals.force
         )
         if settings.metrics_port >= 0:
-            metrics = start_metrics_http(settings.host, settings.metrics_port)
+            metrics_host = settings.security.metrics_host or settings.host
+            metrics = start_metrics_http(
+                metrics_host, settings.metrics_port, tls=settings.security.metrics_tls
+            )
             teardown.callback(metrics.close)
-            metrics_address = format_address(settings.host, metrics.port)
+            metrics_address = format_address(metrics_host, metrics.port)
             logger.info("metrics on http://%s/metrics", metrics_address)
             print(f"seqserve metrics on {metrics_address}", flush=True)
         _log_models(manager)

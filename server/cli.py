@@ -73,6 +73,9 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--grace", type=float, default=10.0, help="seconds in-flight RPCs get on shutdown"
     )
     p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
+    from seqserve.server.api.security_cli import add_security_arguments
+
+    add_security_arguments(p)
     p.set_defaults(handler=_cmd_serve)
 
 
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
     _add_client(commands)
+    from seqserve.server.api.security_cli import add_tokens_command
+
+    add_tokens_command(commands)
     for name, (_, help_text) in _DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -117,9 +123,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from seqserve.server.api.security_cli import security_from_args
     from seqserve.server.app import ServeSettings, run
     from seqserve.server.errors import SeqServeError
 
+    try:
+        security = security_from_args(args)
+    except ValueError as exc:
+        print(f"seqserve serve: error: {exc}", file=sys.stderr)
+        return 2
     settings = ServeSettings(
         model_repository=args.model_repository,
         host=args.host,
@@ -127,6 +139,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         policy=args.policy,
         grace_seconds=args.grace,
+        security=security,
     )
     try:
         return run(settings)

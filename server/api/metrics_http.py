@@ -8,6 +8,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
 
+from seqserve.server.api.security_settings import TlsFiles
 from seqserve.server.metrics import REGISTRY
 
 
@@ -27,7 +28,17 @@ class MetricsServer:
         self.thread.join(timeout=5)
 
 
-def start_metrics_http(host: str, port: int) -> MetricsServer:
-    """Serve seqserve's REGISTRY (not the process-global default) at http://host:port/."""
-    httpd, thread = start_http_server(port, addr=host, registry=REGISTRY)
+def start_metrics_http(host: str, port: int, tls: TlsFiles | None = None) -> MetricsServer:
+    """Serve seqserve's REGISTRY (not the process-global default) at http://host:port/.
+
+    With `tls`, https only; with its client_ca, scrapers must present a certificate.
+    """
+    if tls is None:
+        httpd, thread = start_http_server(port, addr=host, registry=REGISTRY)
+    else:
+        httpd, thread = start_http_server(
+            port, addr=host, registry=REGISTRY, certfile=str(tls.cert), keyfile=str(tls.key),
+            client_cafile=str(tls.client_ca) if tls.client_ca else None,
+            client_auth_required=tls.client_ca is not None,
+        )
     return MetricsServer(httpd, thread)

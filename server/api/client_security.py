@@ -1,0 +1,107 @@
+"""Client side of TLS, mTLS and bearer tokens: one place that builds a channel's security.
+
+    security = ClientSecurity.from_options(tls_ca=..., token=...)
+    channel = security.channel(target)          # grpc.secure_channel or insecure_channel
+    stub.Translate(request, metadata=security.metadata())   # when not using call credentials
+
+With TLS the token travels as call credentials on the channel (every call
+carries it); gRPC refuses call credentials on a plaintext channel, so there
+the token goes as per-call metadata (fine on loopback; anywhere else use TLS).
+The token may come from a file or $SEQSERVE_TOKEN, so it never has to sit on
+a command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+TOKEN_ENV = "SEQSERVE_TOKEN"
+
+
+@dataclass(frozen=True)
+class ClientSecurity:
+    tls_ca: bytes | None = None
+    client_cert: bytes | None = None
+    client_key: bytes | None = None
+    token: str | None = None
+    server_name: str | None = None
+    """Override of the name checked against the server certificate."""
+
+    @classmethod
+    def from_options(
+        cls, *, tls_ca: Path | None = None, tls_cert: Path | None = None,
+        tls_key: Path | None = None, token: str | None = None, token_file: Path | None = None,
+        server_name: str | None = None, tls: bool = False,
+    ) -> ClientSecurity:
+        if token_file is not None:
+            token = token_file.read_text(encoding="utf-8").strip()
+        token = token or os.environ.get(TOKEN_ENV) or None
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together")
+        ca = tls_ca.read_bytes() if tls_ca else None
+        cert = tls_cert.read_bytes() if tls_cert else None
+        key = tls_key.read_bytes() if tls_key else None
+        if (tls or cert) and ca is None:
+            ca = b""  # TLS with the system roots
+        return cls(ca, cert, key, token, server_name)
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls_ca is not None
+
+    def metadata(self) -> list[tuple[str, str]]:
+        """Per-call metadata for plaintext channels (empty when TLS carries the token)."""
+        if self.token and not self.uses_tls:
+            return [("authorization", f"Bearer {self.token}")]
+        return []
+
+    def channel_credentials(self) -> grpc.ChannelCredentials:
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=self.tls_ca or None, private_key=self.client_key,
+            certificate_chain=self.client_cert,
+        )
+        if self.token:
+            creds = grpc.composite_channel_credentials(
+                creds, grpc.access_token_call_credentials(self.token)
+            )
+        return creds
+
+    def channel_options(self) -> list[tuple[str, Any]]:
+        if self.server_name:
+            return [("grpc.ssl_target_name_override", self.server_name)]
+        return []
+
+    def channel(self, target: str) -> grpc.Channel:
+        if not self.uses_tls:
+            return grpc.insecure_channel(target)
+        return grpc.secure_channel(target, self.channel_credentials(), self.channel_options())
+
+    def aio_channel(self, target: str) -> grpc.aio.Channel:
+        if not self.uses_tls:
+            return grpc.aio.insecure_channel(target)
+        return grpc.aio.secure_channel(
+            target, self.channel_credentials(), self.channel_options()
+        )
+
+
+def add_client_security_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tls", action="store_true", help="TLS with the system's root CAs")
+    p.add_argument("--tls-ca", type=Path, help="PEM CA that signed the server certificate")
+    p.add_argument("--tls-cert", type=Path, help="client certificate (mTLS)")
+    p.add_argument("--tls-key", type=Path, help="client private key (mTLS)")
+    p.add_argument("--tls-server-name", help="name to check in the server certificate")
+    p.add_argument("--token-file", type=Path,
+                   help=f"file holding the bearer token (or set ${TOKEN_ENV})")
+
+
+def client_security_from_args(args: argparse.Namespace) -> ClientSecurity:
+    return ClientSecurity.from_options(
+        tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
+        token_file=args.token_file, server_name=args.tls_server_name, tls=args.tls,
+    )

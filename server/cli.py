@@ -95,6 +95,9 @@ def _add_client(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", action="store_true", help="show partial hypotheses on stderr")
     p.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
+    from seqserve.server.api.client_security import add_client_security_arguments
+
+    add_client_security_arguments(p)
     p.set_defaults(handler=_cmd_client_translate)
     from seqserve.server.api.client_commands import COMMANDS
 
@@ -167,7 +170,10 @@ def _cmd_client_translate(args: argparse.Namespace) -> int:
         min_length=args.min_length,
         return_scores=not args.no_scores,
     )
-    with TranslationClient(args.target, timeout=args.timeout) as client:
+    from seqserve.server.api.client_security import client_security_from_args
+
+    security = client_security_from_args(args)
+    with TranslationClient(args.target, timeout=args.timeout, security=security) as client:
         try:
             if args.stream:
                 reply = None

@@ -11,11 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
-import grpc
-
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api import convert
+from seqserve.server.api.client_security import ClientSecurity
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate, SentenceResult
 
@@ -45,9 +44,12 @@ class TranslationClient:
         reply = client.translate(["hello"], model="en-fr")
     """
 
-    def __init__(self, target: str, *, timeout: float | None = 30.0) -> None:
+    def __init__(
+        self, target: str, *, timeout: float | None = 30.0,
+        security: ClientSecurity | None = None,
+    ) -> None:
         self.timeout = timeout
-        self._channel = grpc.insecure_channel(target)
+        self._channel = (security or ClientSecurity()).channel(target)
         self._stub = pb_grpc.SeqServeStub(self._channel)
 
     def _request(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections import namedtuple
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,16 +79,57 @@ class ClientSecurity:
         return []
 
     def channel(self, target: str) -> grpc.Channel:
-        if not self.uses_tls:
-            return grpc.insecure_channel(target)
-        return grpc.secure_channel(target, self.channel_credentials(), self.channel_options())
+        """A channel whose every call carries the token (metadata added by an interceptor
+        on plaintext; call credentials with TLS)."""
+        if self.uses_tls:
+            return grpc.secure_channel(target, self.channel_credentials(), self.channel_options())
+        channel = grpc.insecure_channel(target)
+        if not self.token:
+            return channel
+        return grpc.intercept_channel(channel, _BearerMetadata(self.metadata()))
 
     def aio_channel(self, target: str) -> grpc.aio.Channel:
-        if not self.uses_tls:
-            return grpc.aio.insecure_channel(target)
-        return grpc.aio.secure_channel(
-            target, self.channel_credentials(), self.channel_options()
-        )
+        if self.uses_tls:
+            return grpc.aio.secure_channel(
+                target, self.channel_credentials(), self.channel_options()
+            )
+        return grpc.aio.insecure_channel(target, interceptors=(
+            [_AioBearerMetadata(self.metadata())] if self.token else None
+        ))
+
+
+class _BearerMetadata(
+    grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor,
+):
+    """Adds the authorization metadata to every call of a plaintext channel."""
+
+    def __init__(self, metadata: list[tuple[str, str]]) -> None:
+        self.extra = metadata
+
+    def _details(self, details: Any) -> Any:
+        return _CallDetails(details.method, details.timeout,
+                            [*(details.metadata or ()), *self.extra], details.credentials,
+                            details.wait_for_ready, details.compression)
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+
+class _CallDetails(
+    namedtuple("_CallDetails", "method timeout metadata credentials wait_for_ready compression"),
+    grpc.ClientCallDetails,
+):
+    pass
 
 
 def add_client_security_arguments(p: argparse.ArgumentParser) -> None:
@@ -100,8 +142,46 @@ def add_client_security_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"file holding the bearer token (or set ${TOKEN_ENV})")
 
 
+def forwarded_security_arguments(args: argparse.Namespace) -> list[str]:
+    """The options of add_client_security_arguments again, for a delegated parser."""
+    forwarded = ["--tls"] if args.tls else []
+    for option in ("tls_ca", "tls_cert", "tls_key", "tls_server_name", "token_file"):
+        value = getattr(args, option)
+        if value is not None:
+            forwarded += ["--" + option.replace("_", "-"), str(value)]
+    return forwarded
+
+
 def client_security_from_args(args: argparse.Namespace) -> ClientSecurity:
     return ClientSecurity.from_options(
         tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key,
         token_file=args.token_file, server_name=args.tls_server_name, tls=args.tls,
     )
+
+
+class _AioBearerMetadata(
+    grpc.aio.UnaryUnaryClientInterceptor, grpc.aio.UnaryStreamClientInterceptor,
+    grpc.aio.StreamUnaryClientInterceptor, grpc.aio.StreamStreamClientInterceptor,
+):
+    """The asyncio twin of _BearerMetadata."""
+
+    def __init__(self, metadata: list[tuple[str, str]]) -> None:
+        self.extra = metadata
+
+    def _details(self, details: Any) -> Any:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()), *self.extra)
+        return grpc.aio.ClientCallDetails(details.method, details.timeout, metadata,
+                                          details.credentials, details.wait_for_ready)
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._details(details), request)
+
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await continuation(self._details(details), requests)
+
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any
+                                      ) -> Any:
+        return await continuation(self._details(details), requests)

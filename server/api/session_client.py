@@ -15,6 +15,10 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+from seqserve.server.api.client_security import (
+    add_client_security_arguments,
+    client_security_from_args,
+)
 
 
 def open_message(model: str, session_id: str = "", *, keep: bool = False) -> pb.PredictRequest:
@@ -69,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", help="characters, chunks separated by '|'")
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the session after the stream")
+    add_client_security_arguments(parser)
     args = parser.parse_args(argv)
     if (args.values is None) == (args.text is None):
         parser.error("give exactly one of --values or --text")
@@ -77,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                   for part in args.values.split("|")]
     else:
         chunks = [chunk_message(text=part, top_k=args.top_k) for part in args.text.split("|")]
-    with grpc.insecure_channel(args.address) as channel:
+    with client_security_from_args(args).channel(args.address) as channel:
         try:
             responses = stream(pb_grpc.SeqServeStub(channel), args.model, chunks,
                                args.session_id, keep=args.keep)

@@ -36,7 +36,7 @@ def tokens(tmp_path_factory: pytest.TempPathFactory) -> Tokens:
     return Tokens(path, infer, admin, other)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def mtls_server(
     numbers_repository: Path, certs: CertFiles, tokens: Tokens,
     tmp_path_factory: pytest.TempPathFactory,

@@ -52,3 +52,8 @@ def mtls_server(
         process.live_cert = cert  # type: ignore[attr-defined]
         process.live_key = key  # type: ignore[attr-defined]
         yield process
+
+
+# The KServe suite's repository (a model of every kind) for the limit tests' streams
+# and sessions; imported, not copied, so both suites share the cached exports.
+from tests.kserve.conftest import kserve_repository, tiny_captioner_run  # noqa: E402, F401

@@ -23,6 +23,14 @@ class ModelVersion:
     """The validated config.yaml of the model's kind (see repository/schemas.py)."""
 
 
+def is_model_directory_name(name: str) -> bool:
+    """One path component of at most 255 bytes (what a directory entry can be named)."""
+    return (
+        bool(name) and name not in (".", "..") and len(name.encode("utf-8", "replace")) <= 255
+        and not any(c in name for c in "/\\\x00")
+    )
+
+
 class ModelRepository:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -33,8 +41,13 @@ class ModelRepository:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self.versions(p.name))
 
     def versions(self, name: str) -> list[int]:
+        if not is_model_directory_name(name):
+            return []  # a name from a request never reaches outside the repository
         model_dir = self.root / name
-        if not model_dir.is_dir():
+        try:
+            if not model_dir.is_dir():
+                return []
+        except OSError:  # e.g. ENAMETOOLONG, EACCES: no such model as far as clients go
             return []
         return sorted(
             int(p.name)

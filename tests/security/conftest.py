@@ -47,7 +47,7 @@ def mtls_server(
     cert.write_bytes(certs.server_cert.read_bytes())
     key.write_bytes(certs.server_key.read_bytes())
     args = ["--tls-cert", str(cert), "--tls-key", str(key), "--tls-client-ca", str(certs.ca),
-            "--tokens-file", str(tokens.file)]
+            "--tokens-file", str(tokens.file), "--metrics-tls", "--metrics-host", "127.0.0.1"]
     with running_server(numbers_repository, extra_args=args) as process:
         process.live_cert = cert  # type: ignore[attr-defined]
         process.live_key = key  # type: ignore[attr-defined]

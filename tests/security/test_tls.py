@@ -103,3 +103,21 @@ def test_rotated_certificate_is_served_without_restart(
     # And gRPC calls keep working on new connections with the new certificate.
     assert _list(_mtls(certs, tokens.infer), mtls_server.address).models
     assert mtls_server.alive()
+
+
+def test_metrics_port_takes_tls_and_client_certificates(
+    mtls_server: ServerProcess, certs: CertFiles
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    url = f"https://127.0.0.1:{mtls_server.metrics_port}/metrics"
+    context = ssl.create_default_context(cafile=str(certs.ca))
+    context.load_cert_chain(certs.client_cert, certs.client_key)
+    body = urllib.request.urlopen(url, context=context, timeout=10).read().decode()
+    assert "seqserve" in body
+    anonymous = ssl.create_default_context(cafile=str(certs.ca))
+    with pytest.raises((urllib.error.URLError, ssl.SSLError, ConnectionError)):
+        urllib.request.urlopen(url, context=anonymous, timeout=10).read()
+    with pytest.raises((urllib.error.URLError, ConnectionError)):
+        urllib.request.urlopen(mtls_server.metrics_url, timeout=10).read()

@@ -36,9 +36,7 @@ def start_metrics_http(host: str, port: int, tls: TlsFiles | None = None) -> Met
     if tls is None:
         httpd, thread = start_http_server(port, addr=host, registry=REGISTRY)
     else:
-        httpd, thread = start_http_server(
-            port, addr=host, registry=REGISTRY, certfile=str(tls.cert), keyfile=str(tls.key),
-            client_cafile=str(tls.client_ca) if tls.client_ca else None,
-            client_auth_required=tls.client_ca is not None,
-        )
+        from seqserve.server.api.metrics_tls import start_metrics_https
+
+        httpd, thread = start_metrics_https(host, port, tls)
     return MetricsServer(httpd, thread)

@@ -112,6 +112,8 @@ def test_metrics_port_takes_tls_and_client_certificates(
     import urllib.request
 
     url = f"https://127.0.0.1:{mtls_server.metrics_port}/metrics"
+    # A client that connects and says nothing must not hold up the scrapes.
+    silent = socket.create_connection(("127.0.0.1", mtls_server.metrics_port), timeout=10)
     context = ssl.create_default_context(cafile=str(certs.ca))
     context.load_cert_chain(certs.client_cert, certs.client_key)
     body = urllib.request.urlopen(url, context=context, timeout=10).read().decode()
@@ -121,3 +123,4 @@ def test_metrics_port_takes_tls_and_client_certificates(
         urllib.request.urlopen(url, context=anonymous, timeout=10).read()
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         urllib.request.urlopen(mtls_server.metrics_url, timeout=10).read()
+    silent.close()

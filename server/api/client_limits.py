@@ -1,7 +1,8 @@
 """Per-client ceilings: unary RPCs in flight, streams open, live sessions.
 
-A client is its token's name when tokens are on, else its peer address
-without the port (every connection from one host counts together). Each
+A client is its token's name when tokens are on, else the common name of its
+mTLS client certificate, else its peer address without the port (every
+connection from one host counts together). Each
 client has its own counters, so one client at its ceiling is refused
 (RESOURCE_EXHAUSTED naming the limit) while every other client is served.
 
@@ -63,6 +64,14 @@ class ClientLimits:
     def in_use(self, client: str, kind: str) -> int:
         with self._lock:
             return self._counts.get((client, kind), 0)
+
+
+def client_identity(context: grpc.aio.ServicerContext) -> str:
+    """Without a token: the mTLS client certificate's common name, else the peer host."""
+    names = (context.auth_context() or {}).get("x509_common_name") or []
+    if names:
+        return "cert:" + names[0].decode("utf-8", "replace")
+    return peer_host(context.peer() or "unknown")
 
 
 def peer_host(peer: str) -> str:
@@ -137,7 +146,7 @@ class ClientLimitsInterceptor(grpc.aio.ServerInterceptor):
         async def around(
             request: Any, context: grpc.aio.ServicerContext
         ) -> AsyncIterator[list[Any]]:
-            client = token_client or peer_host(context.peer() or "unknown")
+            client = token_client or client_identity(context)
             try:
                 limits.acquire(client, kind)
             except LimitExceeded as exc:

@@ -133,3 +133,20 @@ def test_limits_count_per_identity() -> None:
     limits.acquire("a", "streams")  # 0 = unlimited
     assert peer_host("ipv4:127.0.0.1:5555") == "ipv4:127.0.0.1"
     assert peer_host("ipv6:[::1]:5555") == "ipv6:[::1]"
+
+
+def test_identity_without_a_token_is_the_certificate_name_else_the_peer_host() -> None:
+    from seqserve.server.api.client_limits import client_identity
+
+    class Context:
+        def __init__(self, auth: dict[str, list[bytes]]) -> None:
+            self.auth = auth
+
+        def auth_context(self) -> dict[str, list[bytes]]:
+            return self.auth
+
+        def peer(self) -> str:
+            return "ipv4:10.0.0.7:40000"
+
+    assert client_identity(Context({"x509_common_name": [b"billing"]})) == "cert:billing"
+    assert client_identity(Context({})) == "ipv4:10.0.0.7"

@@ -161,3 +161,23 @@ def test_decompression_bomb_images_are_invalid_argument(
                 kpb.ModelInferRequest(model_name="scenes", inputs=[tensor]), timeout=30)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     _serves(bounded_server.address)
+
+
+@pytest.mark.parametrize("service, method", [
+    ("seqserve", "PredictMany"), ("kserve", "ModelStreamInfer"), ("seqserve", "Predict"),
+])
+def test_streams_that_never_send_end_with_deadline_exceeded(
+    bounded_server: ServerProcess, service: str, method: str
+) -> None:
+    import queue
+
+    silence: queue.Queue[object] = queue.Queue()
+    with grpc.insecure_channel(bounded_server.address) as channel:
+        stub = pb_grpc.SeqServeStub(channel) if service == "seqserve" else \
+            kpb_grpc.GRPCInferenceServiceStub(channel)
+        call = getattr(stub, method)(iter(silence.get, None), timeout=60)
+        with pytest.raises(grpc.RpcError) as caught:
+            list(call)
+        silence.put(None)
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert "--stream-idle-timeout" in (caught.value.details() or "")

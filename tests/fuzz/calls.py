@@ -141,4 +141,10 @@ def format_histogram(histogram: Counter[str]) -> str:
     lines = [f"{sum(totals.values())} calls"]
     lines += [f"  {name:<20} {count:>7}" for name, count in sorted(totals.items(),
                                                                    key=lambda kv: -kv[1])]
+    per_rpc: dict[str, list[str]] = {}
+    for key, count in sorted(histogram.items()):
+        if ":" in key:
+            method, code = key.split(":", 1)
+            per_rpc.setdefault(method, []).append(f"{code} {count}")
+    lines += ["per RPC:"] + [f"  {m}: {', '.join(c)}" for m, c in per_rpc.items()]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from seqserve.protos.inference import grpc_service_pb2_grpc as kpb_grpc
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from tests.fuzz.messages import MODELS, messages
+from tests.fuzz.near_valid import NEAR_VALID, chunks, model_infer
 
 DEADLINE_SECONDS = 30.0
 BAD_CODES = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED}
@@ -58,14 +59,20 @@ def _predict_stream() -> st.SearchStrategy[list[Any]]:
         lambda o: pb.PredictRequest(open=pb.OpenSessionRequest(
             model="co2", session_id=o.session_id if len(o.session_id) < 200 else "",
             keep=o.keep)))
-    return st.tuples(opening, st.lists(messages(pb.PredictRequest), max_size=4)).map(
+    chunk = st.one_of(messages(pb.PredictRequest), chunks())
+    return st.tuples(opening, st.lists(chunk, max_size=4)).map(
         lambda pair: [pair[0], *pair[1]])
 
 
 def requests_for(rpc: Rpc) -> st.SearchStrategy[Any]:
+    """Half random messages, half near-valid ones where the RPC has a model input."""
     single = messages(rpc.request)
+    if rpc.method in NEAR_VALID:
+        single = st.one_of(NEAR_VALID[rpc.method](), single)
     if rpc.method == "Predict":
         return st.one_of(st.lists(single, max_size=4), _predict_stream())
+    if rpc.method == "ModelStreamInfer":
+        return st.lists(st.one_of(model_infer(), single), max_size=3)
     if rpc.request_streaming:
         return st.lists(single, max_size=4)
     return single
@@ -78,10 +85,21 @@ def _protect(rpc: Rpc, request: Any) -> Any:
     return request
 
 
-def _bad_steps(response: Any) -> list[int]:
-    results = getattr(response, "results", ())
-    return [r.error.code for r in results
-            if r.HasField("error") and r.error.code in (2, 13)]
+def inner_codes(response: Any) -> list[str]:
+    """Statuses carried inside a stream's responses: PredictMany step errors and
+    ModelStreamInfer error messages ("[CODE] message")."""
+    codes = [grpc.StatusCode(_CODES[r.error.code]).name if r.error.code in _CODES else
+             f"code-{r.error.code}" for r in getattr(response, "results", ())
+             if r.HasField("error")]
+    message = getattr(response, "error_message", "")
+    if message:
+        codes.append(message[1:message.index("]")] if message.startswith("[") and "]" in
+                     message else "UNLABELLED")
+    return codes
+
+
+_CODES = {code.value[0]: code.value for code in grpc.StatusCode}
+_BAD_NAMES = {code.name for code in BAD_CODES}
 
 
 class Caller:
@@ -103,12 +121,13 @@ class Caller:
             else:
                 result = method(payload, timeout=DEADLINE_SECONDS)
             responses = list(result) if rpc.response_streaming else [result]
-            for response in responses:
-                bad = _bad_steps(response)
-                if bad:
-                    code = grpc.StatusCode.INTERNAL if 13 in bad else grpc.StatusCode.UNKNOWN
-                    self._count(rpc, code)
-                    return code, f"PredictMany step error codes {bad}"
+            inner = [code for response in responses for code in inner_codes(response)]
+            for name in inner:
+                self.histogram[f"{rpc.method}:in-stream {name}"] += 1
+            bad = [name for name in inner if name in _BAD_NAMES or name == "UNLABELLED"]
+            if bad:
+                self._count(rpc, grpc.StatusCode.INTERNAL)
+                return grpc.StatusCode.INTERNAL, f"in-stream statuses {bad}: {responses!r:.400}"
             code, details = grpc.StatusCode.OK, ""
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""

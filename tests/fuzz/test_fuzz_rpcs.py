@@ -21,7 +21,7 @@ DEEP = {"Translate", "TranslateStream", "Tag", "Caption", "Predict", "PredictSte
 
 
 def _examples(rpc: Rpc) -> int:
-    return max(1, int((150 if rpc.method in DEEP else 55) * SCALE))
+    return max(1, int((140 if rpc.method in DEEP else 55) * SCALE))
 
 
 @pytest.mark.parametrize("rpc", RPCS, ids=[f"{r.service.split('.')[0]}-{r.method}" for r in RPCS])

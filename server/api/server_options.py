@@ -17,7 +17,9 @@ def grpc_server_options(limits: ResourceLimits) -> list[tuple[str, int]]:
     options = [
         ("grpc.max_receive_message_length", limits.max_receive_message_bytes),
         ("grpc.max_send_message_length", limits.max_send_message_bytes),
+        # Soft and hard limit alike: between them gRPC refuses at random.
         ("grpc.max_metadata_size", limits.max_metadata_bytes),
+        ("grpc.absolute_max_metadata_size", limits.max_metadata_bytes),
         ("grpc.max_concurrent_streams", limits.max_concurrent_streams),
         # Keepalive enforcement: the server pings idle connections and drops
         # the dead ones; a client pinging faster than the minimum interval is

@@ -34,6 +34,7 @@ class ReloadingCertificates:
         self._paths = [files.cert, files.key] + ([files.client_ca] if files.client_ca else [])
         self._lock = threading.Lock()
         self._stamp = _stamp(self._paths)
+        self._failed: tuple[tuple[int, int], ...] | None = None
         self.initial = self._configuration()
         self.reloads = 0
 
@@ -52,12 +53,14 @@ class ReloadingCertificates:
     def fetch(self) -> grpc.ServerCertificateConfiguration | None:
         """Called by gRPC per handshake (its own thread): None keeps the current one."""
         with self._lock:
+            stamp: tuple[tuple[int, int], ...] | None = None
             try:
                 stamp = _stamp(self._paths)
-                if stamp == self._stamp:
+                if stamp in (self._stamp, self._failed):
                     return None
                 configuration = self._configuration()
             except (OSError, ValueError) as exc:
+                self._failed = stamp  # logged once per broken state, not per handshake
                 logger.error("TLS files changed but cannot be loaded (keeping the old ones): %s",
                              exc)
                 return None

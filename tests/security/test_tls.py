@@ -124,3 +124,19 @@ def test_metrics_port_takes_tls_and_client_certificates(
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         urllib.request.urlopen(mtls_server.metrics_url, timeout=10).read()
     silent.close()
+
+
+def test_a_half_written_renewal_keeps_the_old_certificate(certs: CertFiles, tmp_path) -> None:
+    from seqserve.server.api.security_settings import TlsFiles
+    from seqserve.server.api.tls import ReloadingCertificates
+
+    cert, key = tmp_path / "s.pem", tmp_path / "s.key"
+    cert.write_bytes(certs.server_cert.read_bytes())
+    key.write_bytes(certs.server_key.read_bytes())
+    reloading = ReloadingCertificates(TlsFiles(cert, key))
+    assert reloading.fetch() is None  # unchanged files: nothing to do
+    new_cert, new_key = certs.authority.issue("localhost", server=True)
+    cert.write_bytes(new_cert)  # the key is still the old one: a mismatched pair
+    assert reloading.fetch() is None and reloading.reloads == 0
+    key.write_bytes(new_key)
+    assert reloading.fetch() is not None and reloading.reloads == 1

@@ -8,12 +8,17 @@ type that can carry the value exactly and name the parameter otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from seqserve.protos.inference import grpc_service_pb2 as pb
 from seqserve.server.errors import InvalidArgumentError
 
 Value = bool | int | float | str
+
+# An optional minus and ASCII digits (str.isdigit() takes "²", int() does not),
+# short enough for int() (it refuses more than 4,300 digits).
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
 
 
 def parameters_dict(params: Mapping[str, pb.InferParameter]) -> dict[str, Value]:
@@ -44,7 +49,7 @@ class Parameters:
             return int(value)
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
             return int(value)
         raise InvalidArgumentError(f"parameter '{key}' must be an integer, got {value!r}")
 

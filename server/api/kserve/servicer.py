@@ -48,7 +48,10 @@ def parse_version(version: str) -> int | None:
     """KServe versions are strings; "" = the loaded version."""
     if not version:
         return None
-    if not version.isdigit() or int(version) == 0:
+    # ASCII digits only: str.isdigit() accepts "²", which int() refuses; and a
+    # bounded length, since int() refuses strings of more than 4,300 digits.
+    if not (version.isascii() and version.isdigit() and len(version) <= 18) or \
+            int(version) == 0:
         raise InvalidArgumentError(f"model version must be a positive integer, got '{version}'")
     return int(version)
 

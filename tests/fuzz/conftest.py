@@ -24,6 +24,8 @@ def fuzz_caller(kserve_server: ServerProcess) -> Iterator[Caller]:  # noqa: F811
         caller = Caller(channel)
         yield caller
         print("\nfuzz status histogram:\n" + format_histogram(caller.histogram))
+        for key, message in sorted(caller.examples.items()):
+            print(f"  e.g. {key}: {message}")
         assert kserve_server.alive(), kserve_server.log()[-4000:]
     with grpc.insecure_channel(kserve_server.address) as fresh:
         assert good_answers(fresh) == before

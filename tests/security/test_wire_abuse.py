@@ -182,3 +182,16 @@ def test_streams_that_never_send_end_with_deadline_exceeded(
         silence.put(None)
     assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert "--stream-idle-timeout" in (caught.value.details() or "")
+
+
+def test_a_huge_model_name_gets_its_real_status_not_a_metadata_overflow(
+    bounded_server: ServerProcess,
+) -> None:
+    # Found by the fuzz suite: NOT_FOUND echoing a 10,000-character name made the
+    # grpc-message trailer exceed the client's 8 KiB metadata limit.
+    with grpc.insecure_channel(bounded_server.address) as channel:
+        for name in ("x" * 10_000, "\U0001f600" * 3_000):
+            with pytest.raises(grpc.RpcError) as caught:
+                pb_grpc.SeqServeStub(channel).GetModel(pb.GetModelRequest(model=name), timeout=30)
+            assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+            assert "message cut" in (caught.value.details() or "")

@@ -7,7 +7,7 @@ PORT ?= 50051
 METRICS_PORT ?= 9090
 TRAIN_MINUTES ?= 5
 
-.PHONY: install system-deps model models demo serve test lint protos-check bench clean loadtest
+.PHONY: install system-deps model models demo serve test lint protos-check bench clean loadtest fuzz
 
 # Everything the project needs, from its own files: the package with its
 # training/export extra and the dev tools (torch==2.13.0 is the local CPU wheel),
@@ -73,6 +73,12 @@ test: install
 
 lint:
 	ruff check .
+
+# The long fuzz run (>= 20,000 requests over every RPC of both APIs, fresh random
+# examples each time) against the real server; prints the status histogram.
+FUZZ_SCALE ?= 12
+fuzz:
+	SEQSERVE_FUZZ_SCALE=$(FUZZ_SCALE) $(PYTHON) -m pytest -q -s -p no:cacheprovider tests/fuzz
 
 protos-check:
 	$(PYTHON) -m seqserve.protos.generate --check

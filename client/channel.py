@@ -8,11 +8,10 @@ sizes) are added here once and reach every caller.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import grpc
 
-ChannelOption = tuple[str, Any]
+from seqserve.client.security import ChannelOption, ClientSecurity
 
 DEFAULT_OPTIONS: tuple[ChannelOption, ...] = (
     # The server may answer with up to 64 MiB (server/app.py); gRPC's client
@@ -27,11 +26,17 @@ def channel_options(extra: Sequence[ChannelOption] = ()) -> list[ChannelOption]:
     return [option for option in DEFAULT_OPTIONS if option[0] not in names] + list(extra)
 
 
-def connect(address: str, *, options: Sequence[ChannelOption] = ()) -> grpc.Channel:
-    """A blocking channel to `address` (HOST:PORT)."""
-    return grpc.insecure_channel(address, options=channel_options(options))
+def connect(
+    address: str, *, options: Sequence[ChannelOption] = (),
+    security: ClientSecurity | None = None,
+) -> grpc.Channel:
+    """A blocking channel to `address` (HOST:PORT); TLS and the token from `security`."""
+    return (security or ClientSecurity()).channel(address, channel_options(options))
 
 
-def connect_aio(address: str, *, options: Sequence[ChannelOption] = ()) -> grpc.aio.Channel:
+def connect_aio(
+    address: str, *, options: Sequence[ChannelOption] = (),
+    security: ClientSecurity | None = None,
+) -> grpc.aio.Channel:
     """An asyncio channel to `address`, for SessionMux and other async callers."""
-    return grpc.aio.insecure_channel(address, options=channel_options(options))
+    return (security or ClientSecurity()).aio_channel(address, channel_options(options))

@@ -24,6 +24,10 @@ COMMANDS = {
 
 def _stream(argv: list[str]) -> int:
     from seqserve.client import session_client
+    from seqserve.client.security import (
+        add_client_security_arguments,
+        forwarded_security_arguments,
+    )
 
     parser = argparse.ArgumentParser(prog="seqserve client stream")
     parser.add_argument("--target", default="127.0.0.1:50051", help="HOST:PORT of the server")
@@ -33,6 +37,7 @@ def _stream(argv: list[str]) -> int:
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--session-id", default="")
     parser.add_argument("file", type=Path, help="one chunk per line ('-' = stdin)")
+    add_client_security_arguments(parser)
     args = parser.parse_args(argv)
     source = sys.stdin.read() if str(args.file) == "-" else args.file.read_text(encoding="utf-8")
     lines = [line for line in source.splitlines() if line.strip()]
@@ -44,6 +49,7 @@ def _stream(argv: list[str]) -> int:
     forwarded = ["--address", args.target, "--model", args.model, "--top-k", str(args.top_k)]
     if args.session_id:
         forwarded += ["--session-id", args.session_id]
+    forwarded += forwarded_security_arguments(args)
     forwarded += ["--text" if args.text else "--values", "|".join(lines)]
     return session_client.main(forwarded)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import grpc
 
 from seqserve.client.channel import connect
+from seqserve.client.security import add_client_security_arguments, client_security_from_args
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", help="characters, chunks separated by '|'")
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the session after the stream")
+    add_client_security_arguments(parser)
     args = parser.parse_args(argv)
     if (args.values is None) == (args.text is None):
         parser.error("give exactly one of --values or --text")
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                   for part in args.values.split("|")]
     else:
         chunks = [chunk_message(text=part, top_k=args.top_k) for part in args.text.split("|")]
-    with connect(args.address) as channel:
+    with connect(args.address, security=client_security_from_args(args)) as channel:
         try:
             responses = stream(pb_grpc.SeqServeStub(channel), args.model, chunks,
                                args.session_id, keep=args.keep)

@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 
 from seqserve.client.channel import connect
+from seqserve.client.security import add_client_security_arguments, client_security_from_args
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--target", default="127.0.0.1:50051")
         command.add_argument("--model", required=True)
         command.add_argument("--timeout", type=float, default=30.0)
+        add_client_security_arguments(command)
     tag.add_argument("--top-k", type=int, default=0)
     tag.add_argument("texts", nargs="+")
     caption.add_argument("--beam-size", type=int)
@@ -71,7 +73,7 @@ def _caption(stub: pb_grpc.SeqServeStub, args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    with connect(args.target) as channel:
+    with connect(args.target, security=client_security_from_args(args)) as channel:
         stub = pb_grpc.SeqServeStub(channel)
         try:
             (_tag if args.command == "tag" else _caption)(stub, args)

@@ -15,6 +15,7 @@ import grpc
 
 from seqserve.client import convert
 from seqserve.client.channel import ChannelOption, connect
+from seqserve.client.security import ClientSecurity
 from seqserve.client.types import DecodingOptions, PartialUpdate, SentenceResult
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
@@ -48,9 +49,12 @@ class TranslationClient:
     def __init__(
         self, target: str, *, timeout: float | None = 30.0,
         channel_options: Sequence[ChannelOption] = (),
+        security: ClientSecurity | None = None,
     ) -> None:
         self.timeout = timeout
-        self._channel: grpc.Channel = connect(target, options=channel_options)
+        self._channel: grpc.Channel = connect(
+            target, options=channel_options, security=security
+        )
         self._stub = pb_grpc.SeqServeStub(self._channel)
 
     def _request(

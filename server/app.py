@@ -14,7 +14,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +28,9 @@ from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
 from seqserve.server.api.request_decoding import RequestDecodingInterceptor
+from seqserve.server.api.security_server import bind, build_interceptors
+from seqserve.server.api.security_settings import SecuritySettings
+from seqserve.server.api.server_options import grpc_server_options
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
 
 logger = logging.getLogger(__name__)
@@ -35,8 +38,6 @@ logger = logging.getLogger(__name__)
 # Requests are text today, but captioner images will arrive through the same
 # server: 16 MiB in bounds what one client can make the server buffer, while
 # responses (n-best lists, later tensors over KServe v2) get more room.
-MAX_RECEIVE_MESSAGE_BYTES = 16 * 1024 * 1024
-MAX_SEND_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 class ServingManager(ModelLookup, Protocol):
@@ -61,6 +62,8 @@ class ServeSettings:
     """How long in-flight RPCs may run after a shutdown signal."""
     max_models: int = 64
     """The most models loaded at once (RepositoryModelLoad beyond it: RESOURCE_EXHAUSTED)."""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    """TLS, tokens, per-client limits and resource bounds (server/api/security_settings.py)."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -73,17 +76,19 @@ def format_address(host: str, port: int) -> str:
 class GrpcServer:
     """The grpc.aio server with every servicer; create it on the loop that runs it."""
 
-    def __init__(self, models: ModelLookup, host: str, port: int) -> None:
+    def __init__(
+        self, models: ModelLookup, host: str, port: int,
+        security: SecuritySettings | None = None,
+    ) -> None:
+        self.security = security or SecuritySettings()
         self.server = grpc.aio.server(
-            # Our services parse their own requests: undecodable is INVALID_ARGUMENT.
-            interceptors=[RequestDecodingInterceptor(("seqserve.", "inference."))],
-            options=[
-                ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
-                ("grpc.max_send_message_length", MAX_SEND_MESSAGE_BYTES),
-                # Linux SO_REUSEPORT would let a second server bind a busy
-                # port and silently share its traffic; fail to start instead.
-                ("grpc.so_reuseport", 0),
-            ]
+            options=grpc_server_options(self.security.limits),
+            # Decoding first (outermost): every interceptor and servicer below
+            # sees parsed messages, and an undecodable one is INVALID_ARGUMENT.
+            interceptors=[
+                RequestDecodingInterceptor(("seqserve.", "inference.")),
+                *build_interceptors(self.security, models),
+            ],
         )
         add_seqserve_servicer(self.server, models)
         # KServe v2 / Triton clients reach the same models on the same port.
@@ -99,7 +104,7 @@ class GrpcServer:
 
     def _bind(self, address: str) -> int:
         try:
-            bound = self.server.add_insecure_port(address)
+            bound = bind(self.server, address, self.security)
         except RuntimeError as exc:  # grpc raises RuntimeError on a failed bind
             raise OSError(f"cannot listen on {address}: {exc}") from exc
         if bound == 0:
@@ -212,7 +217,7 @@ async def serve(
         teardown.callback(signals.remove)
         manager = manager_factory(settings)
         teardown.callback(manager.close)
-        grpc_server = GrpcServer(manager, settings.host, settings.port)
+        grpc_server = GrpcServer(manager, settings.host, settings.port, settings.security)
         # The port is bound (health NOT_SERVING, ServerReady false) while models
         # load on a worker thread; SERVING once they are. A broken model is
         # FAILED in the model index and the others serve.
@@ -224,9 +229,12 @@ async def serve(
         await asyncio.to_thread(manager.load_all)
         await grpc_server.health.set_serving(True)
         if settings.metrics_port >= 0:
-            metrics = start_metrics_http(settings.host, settings.metrics_port)
+            metrics_host = settings.security.metrics_host or settings.host
+            metrics = start_metrics_http(
+                metrics_host, settings.metrics_port, tls=settings.security.metrics_tls
+            )
             teardown.callback(metrics.close)
-            metrics_address = format_address(settings.host, metrics.port)
+            metrics_address = format_address(metrics_host, metrics.port)
             logger.info("metrics on http://%s/metrics", metrics_address)
             print(f"seqserve metrics on {metrics_address}", flush=True)
         _log_models(manager)

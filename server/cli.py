@@ -98,6 +98,9 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--max-models", type=int, default=64, help="most models loaded at once (default 64)"
     )
     p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
+    from seqserve.server.api.security_cli import add_security_arguments
+
+    add_security_arguments(p)
     p.set_defaults(handler=_cmd_serve)
 
 
@@ -117,6 +120,9 @@ def _add_client(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", action="store_true", help="show partial hypotheses on stderr")
     p.add_argument("--timeout", type=float, default=30.0, help="deadline in seconds")
     p.add_argument("sentences", nargs="+", metavar="SENTENCE")
+    from seqserve.client.security import add_client_security_arguments
+
+    add_client_security_arguments(p)
     p.set_defaults(handler=_cmd_client_translate)
     from seqserve.client.commands import COMMANDS
 
@@ -131,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_serve(commands)
     _add_client(commands)
+    from seqserve.server.api.security_cli import add_tokens_command
+
+    add_tokens_command(commands)
     for name, (_, help_text) in _DELEGATED.items():
         commands.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -142,9 +151,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from seqserve.server.api.security_cli import security_from_args
     from seqserve.server.app import ServeSettings, run
     from seqserve.server.errors import SeqServeError
 
+    try:
+        security = security_from_args(args)
+    except ValueError as exc:
+        print(f"seqserve serve: error: {exc}", file=sys.stderr)
+        return 2
     settings = ServeSettings(
         model_repository=args.model_repository,
         host=args.host,
@@ -153,6 +168,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         policy=args.policy,
         grace_seconds=args.grace,
         max_models=args.max_models,
+        security=security,
     )
     try:
         return run(settings)
@@ -180,7 +196,10 @@ def _cmd_client_translate(args: argparse.Namespace) -> int:
         min_length=args.min_length,
         return_scores=not args.no_scores,
     )
-    with TranslationClient(args.target, timeout=args.timeout) as client:
+    from seqserve.client.security import client_security_from_args
+
+    security = client_security_from_args(args)
+    with TranslationClient(args.target, timeout=args.timeout, security=security) as client:
         try:
             if args.stream:
                 reply = None

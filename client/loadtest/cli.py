@@ -24,6 +24,11 @@ import sys
 from pathlib import Path
 
 from seqserve.client.loadtest.gates import AGGREGATED, evaluate, load_gates, read_stats
+from seqserve.client.security import (
+    LOCUST_PREFIX,
+    add_client_security_arguments,
+    forwarded_security_arguments,
+)
 
 CSV_PREFIX = "loadtest"
 # Which locust user runs each kind, and the option that names its model.
@@ -101,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--session-text", action="store_true",
                        help="session chunks are text (character model)")
     shape.add_argument("--rpc-timeout", type=_positive(float), default=30.0)
+    add_client_security_arguments(
+        p.add_argument_group("transport security (forwarded to every user)"), prefix=LOCUST_PREFIX
+    )
     return p
 
 
@@ -118,6 +126,7 @@ def locust_command(args: argparse.Namespace, classes: list[str]) -> list[str]:
         command += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
     if args.session_text:
         command.append("--session-text")
+    command += forwarded_security_arguments(args, prefix=LOCUST_PREFIX)
     return command + classes
 
 

@@ -34,6 +34,11 @@ from locust.exception import StopUser  # noqa: E402
 
 from seqserve.client import DecodingOptions, SeqServeClient, connect  # noqa: E402
 from seqserve.client.kinds_client import Chunk  # noqa: E402
+from seqserve.client.security import (  # noqa: E402
+    LOCUST_PREFIX,
+    add_client_security_arguments,
+    client_security_from_args,
+)
 from seqserve.protos.inference import grpc_service_pb2 as kserve_pb  # noqa: E402
 from seqserve.protos.inference import grpc_service_pb2_grpc as kserve_grpc  # noqa: E402
 
@@ -60,6 +65,7 @@ def _options(parser: Any) -> None:
     group.add_argument("--session-text", action="store_true",
                        help="chunks are text (a character model), not float values")
     group.add_argument("--rpc-timeout", type=float, default=30.0, help="deadline per call, s")
+    add_client_security_arguments(group, prefix=LOCUST_PREFIX)
 
 
 def _report(user: User, name: str, started: float, exception: BaseException | None,
@@ -82,7 +88,10 @@ class _SeqServeUser(User):
         self.model = getattr(self.options, self.model_option)
         if not self.model:
             raise StopUser()  # this kind was not asked for
-        self.client = SeqServeClient(self.host, timeout=self.options.rpc_timeout)
+        self.security = client_security_from_args(self.options, prefix=LOCUST_PREFIX)
+        self.client = SeqServeClient(
+            self.host, timeout=self.options.rpc_timeout, security=self.security
+        )
 
     def on_stop(self) -> None:
         if hasattr(self, "client"):
@@ -209,7 +218,7 @@ class KServeUser(_SeqServeUser):
 
     def on_start(self) -> None:
         super().on_start()
-        self.channel = connect(self.host)
+        self.channel = connect(self.host, security=self.security)
         self.stub = kserve_grpc.GRPCInferenceServiceStub(self.channel)
 
     def on_stop(self) -> None:

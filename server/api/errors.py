@@ -111,7 +111,22 @@ def client_status(exc: BaseException, where: str) -> tuple[grpc.StatusCode, str]
     if code is grpc.StatusCode.INTERNAL:
         logger.error("%s failed with an unexpected error", where, exc_info=exc)
         return code, INTERNAL_MESSAGE
-    return code, str(exc) or code.name
+    return code, bounded_message(str(exc) or code.name)
+
+
+# Messages echo request values (a model name, a session id); the grpc-message
+# trailer carrying them must stay under the client's metadata limit (8 KiB soft
+# by default, and percent-encoding triples non-ASCII bytes), or the client sees
+# RESOURCE_EXHAUSTED "Stream removed" instead of the real status.
+MAX_MESSAGE_BYTES = 1000
+
+
+def bounded_message(message: str) -> str:
+    data = message.encode("utf-8", "replace")
+    if len(data) <= MAX_MESSAGE_BYTES:
+        return message
+    head = data[: MAX_MESSAGE_BYTES - 40].decode("utf-8", "ignore")
+    return f"{head}... (message cut at {MAX_MESSAGE_BYTES} of {len(data)} bytes)"
 
 
 async def _abort(record: _CallRecord, context: grpc.aio.ServicerContext, exc: Exception) -> None:

@@ -8,6 +8,7 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import start_http_server
 
+from seqserve.server.api.security_settings import TlsFiles
 from seqserve.server.metrics import REGISTRY
 
 
@@ -27,7 +28,15 @@ class MetricsServer:
         self.thread.join(timeout=5)
 
 
-def start_metrics_http(host: str, port: int) -> MetricsServer:
-    """Serve seqserve's REGISTRY (not the process-global default) at http://host:port/."""
-    httpd, thread = start_http_server(port, addr=host, registry=REGISTRY)
+def start_metrics_http(host: str, port: int, tls: TlsFiles | None = None) -> MetricsServer:
+    """Serve seqserve's REGISTRY (not the process-global default) at http://host:port/.
+
+    With `tls`, https only; with its client_ca, scrapers must present a certificate.
+    """
+    if tls is None:
+        httpd, thread = start_http_server(port, addr=host, registry=REGISTRY)
+    else:
+        from seqserve.server.api.metrics_tls import start_metrics_https
+
+        httpd, thread = start_metrics_https(host, port, tls)
     return MetricsServer(httpd, thread)

@@ -37,7 +37,10 @@ class ModelRepository:
         if not is_plain(name):
             return []  # never a path outside the repository (see names.py)
         model_dir = self.root / name
-        if not model_dir.is_dir():
+        try:
+            if not model_dir.is_dir():
+                return []
+        except OSError:  # e.g. ENAMETOOLONG, EACCES: no such model as far as clients go
             return []
         return sorted(
             int(p.name)

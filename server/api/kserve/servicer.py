@@ -51,8 +51,9 @@ def parse_version(version: str) -> int | None:
     """KServe versions are strings; "" = the loaded version."""
     if not version:
         return None
-    number = parse_integer(version) if version.strip().isascii() else None
-    if number is None or number <= 0 or not version.strip().isdigit():
+    # ASCII digits and nothing else (no sign, no spaces; "²" is a digit to isdigit()).
+    number = parse_integer(version) if version.isascii() and version.isdigit() else None
+    if number is None or number <= 0:
         shown = version if len(version) <= 40 else f"{version[:30]}... ({len(version)} chars)"
         raise InvalidArgumentError(f"model version must be a positive integer, got '{shown}'")
     return number

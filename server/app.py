@@ -2,7 +2,11 @@
 
     models loaded -> gRPC bound and started -> health SERVING -> /metrics up
     -> "seqserve listening on HOST:PORT" on stdout (tests and scripts wait for it)
-    signal -> health NOT_SERVING -> server.stop(grace) -> manager.close()
+    signal -> health NOT_SERVING -> pre-stop delay (load balancers notice)
+    -> refuse new RPCs, in-flight ones get `grace` -> streaming sessions finish their
+    queued chunks and are snapshotted, kept or not -> long streams (Predict,
+    PredictMany, ModelStreamInfer) end with UNAVAILABLE saying how to resume
+    -> the rest finish -> manager.close()  (details in server/api/drain.py)
 
 A second signal while draining cuts the grace period short.
 """
@@ -20,6 +24,7 @@ from typing import Protocol
 
 import grpc
 
+from seqserve.server.api.drain import drain
 from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
 from seqserve.server.api.kserve.servicer import DESCRIPTOR_POOL as KSERVE_POOL
 from seqserve.server.api.kserve.servicer import SERVICE_NAME as KSERVE_SERVICE_NAME
@@ -58,6 +63,9 @@ class ServeSettings:
     """Batching policy for every model (continuous|static|sequential); None = per config."""
     grace_seconds: float = 10.0
     """How long in-flight RPCs may run after a shutdown signal."""
+    pre_stop_seconds: float = 0.0
+    """After a shutdown signal, health says NOT_SERVING for this long while the server
+    still serves, so load balancers stop routing to it before it refuses work."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -80,9 +88,11 @@ class GrpcServer:
                 ("grpc.so_reuseport", 0),
             ]
         )
-        add_seqserve_servicer(self.server, models)
+        seqserve_servicer = add_seqserve_servicer(self.server, models)
         # KServe v2 / Triton clients reach the same models on the same port.
-        add_kserve_servicer(self.server, models)
+        kserve_servicer = add_kserve_servicer(self.server, models)
+        self.streams = [seqserve_servicer.streams, kserve_servicer.streams]
+        self.models = models
         self.health = HealthReporter([SERVICE_NAME, KSERVE_SERVICE_NAME])
         self.health.add_to_server(self.server)
         enable_reflection(
@@ -110,13 +120,14 @@ class GrpcServer:
         await self.server.start()
         await self.health.set_serving(True)
 
-    async def stop(self, grace: float, *, cut_short: asyncio.Event | None = None) -> None:
-        """Health NOT_SERVING, refuse new RPCs, give in-flight ones `grace` seconds.
+    async def stop(
+        self, grace: float, *, cut_short: asyncio.Event | None = None, pre_stop: float = 0.0
+    ) -> None:
+        """Drain (server/api/drain.py), giving in-flight RPCs `grace` seconds.
 
         When `cut_short` is set meanwhile, in-flight RPCs are cancelled at once.
         """
-        await self.health.drain()
-        graceful = asyncio.ensure_future(self.server.stop(grace))
+        graceful = await drain(self, grace, pre_stop=pre_stop, cut_short=cut_short)
         if cut_short is None:
             await graceful
             return
@@ -207,7 +218,8 @@ async def serve(
         grpc_server = GrpcServer(manager, settings.host, settings.port)
         await grpc_server.start()
         teardown.push_async_callback(
-            grpc_server.stop, settings.grace_seconds, cut_short=signals.force
+            grpc_server.stop, settings.grace_seconds, cut_short=signals.force,
+            pre_stop=settings.pre_stop_seconds,
         )
         if settings.metrics_port >= 0:
             metrics = start_metrics_http(settings.host, settings.metrics_port)

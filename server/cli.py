@@ -72,6 +72,10 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--grace", type=float, default=10.0, help="seconds in-flight RPCs get on shutdown"
     )
+    p.add_argument(
+        "--pre-stop-delay", type=float, default=0.0, metavar="SECONDS",
+        help="on shutdown, report NOT_SERVING this long before refusing new calls",
+    )
     p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
     p.set_defaults(handler=_cmd_serve)
 
@@ -127,6 +131,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         policy=args.policy,
         grace_seconds=args.grace,
+        pre_stop_seconds=args.pre_stop_delay,
     )
     try:
         return run(settings)

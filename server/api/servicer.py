@@ -13,6 +13,7 @@ from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.models_servicer import ModelMethods
 from seqserve.server.api.session_many import PredictManyMethods
 from seqserve.server.api.session_servicer import SessionMethods
+from seqserve.server.api.stream_drain import StreamRegistry
 from seqserve.server.api.tagging_servicer import TaggingMethods
 from seqserve.server.api.translation_servicer import TranslationMethods
 
@@ -30,6 +31,8 @@ class SeqServeServicer(
 
     def __init__(self, models: ModelLookup) -> None:
         self._models = models
+        self.streams = StreamRegistry()
+        """Its long-lived streams, which the server's drain ends (stream_drain.py)."""
 
 
 def add_seqserve_servicer(server: grpc.aio.Server, models: ModelLookup) -> SeqServeServicer:

@@ -18,6 +18,7 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import session_convert as sc
 from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
+from seqserve.server.api.stream_drain import StreamRegistry
 from seqserve.server.errors import InvalidArgumentError, SeqServeError
 
 MAX_STEPS_PER_REQUEST = 4096
@@ -34,6 +35,7 @@ class PredictManyMethods:
     """The multiplexed session RPC (mixed into SeqServeServicer next to SessionMethods)."""
 
     _streaming: Callable[[str, int], Any]
+    streams: StreamRegistry
     """From SessionMethods: the loaded streaming model, or the error naming why not."""
 
     @grpc_method
@@ -41,7 +43,7 @@ class PredictManyMethods:
         self, requests: AsyncIterator[pb.PredictManyRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.PredictManyResponse]:
         async for response in answer_concurrently(
-            requests, self._answer, max_in_flight=MAX_REQUESTS_IN_FLIGHT
+            self.streams.guard(requests), self._answer, max_in_flight=MAX_REQUESTS_IN_FLIGHT
         ):
             yield response
 

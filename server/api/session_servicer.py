@@ -13,13 +13,29 @@ from seqserve.server.api import session_convert as sc
 from seqserve.server.api.convert import validate_model_ref
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
-from seqserve.server.errors import InvalidArgumentError, NotFoundError
+from seqserve.server.api.stream_drain import StreamRegistry
+from seqserve.server.errors import DrainingError, InvalidArgumentError, NotFoundError
+
+
+def resume_from(spec: pb.OpenSessionRequest) -> int | None:
+    return spec.resume_from if spec.HasField("resume_from") else None
+
+
+def opened_info(handle: Any, info: Any, top_k: int = 0) -> pb.SessionInfo:
+    """SessionInfo of an open, with the replayed outputs when the open asked for them."""
+    message = sc.session_info(handle.info.name, handle.info.version, info)
+    if info.replay is not None:
+        message.replay.CopyFrom(
+            sc.predict_response(handle.result(info.session_id, info.replay, top_k))
+        )
+    return message
 
 
 class SessionMethods:
     """The session RPCs of the SeqServe service (mixed into SeqServeServicer)."""
 
     _models: ModelLookup
+    streams: StreamRegistry
 
     def _streaming(self, model: str, version: int) -> Any:
         handle: Any = self._models.get(model, validate_model_ref(model, version))
@@ -34,19 +50,20 @@ class SessionMethods:
     async def Predict(
         self, requests: AsyncIterator[pb.PredictRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.PredictResponse]:
-        first = await anext(aiter(requests), None)
+        requests = self.streams.guard(requests)
+        first = await anext(requests, None)
         if first is None:
             return
         if first.WhichOneof("message") != "open":
             raise InvalidArgumentError("the first Predict message must be `open`")
         spec = first.open
         handle = self._streaming(spec.model, spec.version)
-        opened = handle.open(spec.session_id or None, attach=True)
+        opened = handle.open(spec.session_id or None, attach=True, resume_from=resume_from(spec))
         sid = opened.session_id
         try:
             yield pb.PredictResponse(
                 session_id=sid, position=opened.position, first_step=opened.position,
-                session=sc.session_info(handle.info.name, handle.info.version, opened),
+                session=opened_info(handle, opened, first.top_k),
             )
             async for request in requests:
                 if request.WhichOneof("message") != "chunk":
@@ -55,6 +72,10 @@ class SessionMethods:
                     sid, sc.chunk_from_proto(request.chunk), top_k=request.top_k
                 )
                 yield sc.predict_response(result)
+        except DrainingError:
+            # The UNAVAILABLE goes out only once the drain saved this session.
+            await self.streams.wait_saved()
+            raise
         finally:
             # Whatever ended the stream (client done, disconnect, bad chunk),
             # the session is closed now unless the client asked to keep it.
@@ -70,8 +91,10 @@ class SessionMethods:
         self, request: pb.OpenSessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.SessionInfo:
         handle = self._streaming(request.model, request.version)
-        info = handle.open(request.session_id or None, attach=False)
-        return sc.session_info(handle.info.name, handle.info.version, info)
+        info = handle.open(
+            request.session_id or None, attach=False, resume_from=resume_from(request)
+        )
+        return opened_info(handle, info)
 
     @grpc_method
     async def PredictStep(

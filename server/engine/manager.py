@@ -84,6 +84,13 @@ class ModelManager:
         with self._lock:
             return [m.info for _, m in sorted(self._models.items())]
 
+    def drain_sessions(self, timeout: float) -> int:
+        """Server shutdown: every streaming model finishes its queued chunks and snapshots
+        every live session (kept or not); returns the snapshots written."""
+        with self._lock:
+            models = [m for m in self._models.values() if hasattr(m, "drain_sessions")]
+        return sum(model.drain_sessions(timeout) for model in models)
+
     def close(self) -> None:
         with self._lock:
             models = list(self._models.values())

@@ -84,6 +84,10 @@ class SessionStoreConfig(StrictModel):
     """When state is written: after every chunk, once N steps passed since the last
     snapshot, or only when a session leaves memory without being closed."""
     every_n_steps: int = Field(64, ge=1)
+    replay_steps: int = Field(128, ge=0)
+    """Outputs of this many most recent steps kept per session (memory and snapshots), so
+    a client resuming from the last output it received gets the ones it missed again
+    (OpenSessionRequest.resume_from); 0 keeps none."""
 
 
 class StreamingBatching(StrictModel):

@@ -473,16 +473,18 @@ class CaptionResponse(_message.Message):
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., captions: _Optional[_Iterable[_Union[ImageCaptions, _Mapping]]] = ...) -> None: ...
 
 class OpenSessionRequest(_message.Message):
-    __slots__ = ("model", "version", "session_id", "keep")
+    __slots__ = ("model", "version", "session_id", "keep", "resume_from")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEEP_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FROM_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     session_id: str
     keep: bool
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., keep: _Optional[bool] = ...) -> None: ...
+    resume_from: int
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., keep: _Optional[bool] = ..., resume_from: _Optional[int] = ...) -> None: ...
 
 class Chunk(_message.Message):
     __slots__ = ("values", "tokens", "text")
@@ -607,7 +609,7 @@ class SessionRef(_message.Message):
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ...) -> None: ...
 
 class SessionInfo(_message.Message):
-    __slots__ = ("session_id", "model", "version", "position", "resumed", "state_bytes", "pending_chunks")
+    __slots__ = ("session_id", "model", "version", "position", "resumed", "state_bytes", "pending_chunks", "replay")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -615,6 +617,7 @@ class SessionInfo(_message.Message):
     RESUMED_FIELD_NUMBER: _ClassVar[int]
     STATE_BYTES_FIELD_NUMBER: _ClassVar[int]
     PENDING_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     model: str
     version: int
@@ -622,4 +625,5 @@ class SessionInfo(_message.Message):
     resumed: bool
     state_bytes: int
     pending_chunks: int
-    def __init__(self, session_id: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., resumed: _Optional[bool] = ..., state_bytes: _Optional[int] = ..., pending_chunks: _Optional[int] = ...) -> None: ...
+    replay: PredictResponse
+    def __init__(self, session_id: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., resumed: _Optional[bool] = ..., state_bytes: _Optional[int] = ..., pending_chunks: _Optional[int] = ..., replay: _Optional[_Union[PredictResponse, _Mapping]] = ...) -> None: ...

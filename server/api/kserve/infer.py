@@ -82,7 +82,8 @@ class InferMethods:
         deadline = deadline_of(context)
         # Requests of one sequence are answered in arrival order; the rest at once.
         async for response in answer_concurrently(
-            requests, lambda request: self._stream_one(request, deadline), key=_sequence_key
+            self.streams.guard(requests), lambda request: self._stream_one(request, deadline),
+            key=_sequence_key,
         ):
             yield response
 

@@ -105,8 +105,15 @@ class StreamingModel:
         self.store.close()
 
     # ---- sessions ------------------------------------------------------------
-    def open(self, session_id: str | None = None, *, attach: bool = False) -> SessionInfo:
-        return self.scheduler.open(session_id, attach=attach)
+    def open(
+        self, session_id: str | None = None, *, attach: bool = False,
+        resume_from: int | None = None,
+    ) -> SessionInfo:
+        return self.scheduler.open(session_id, attach=attach, resume_from=resume_from)
+
+    def drain_sessions(self, timeout: float) -> int:
+        """Server shutdown: finish queued chunks, snapshot every live session."""
+        return self.scheduler.drain_sessions(timeout)
 
     def close(self, session_id: str, *, reason: str = "closed") -> int:
         return self.scheduler.close(session_id, reason=reason)

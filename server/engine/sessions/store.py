@@ -22,6 +22,9 @@ class Snapshot:
     version: int
     position: int
     state: bytes
+    outputs: bytes = b""
+    """The session's recent outputs (replay.OutputLog.encode): what a client that resumes
+    from an earlier position gets again. A store that drops it only loses the replay."""
 
 
 class SessionStore(Protocol):
@@ -99,16 +102,24 @@ class SqliteStore:
                 "NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL, state BLOB "
                 "NOT NULL, PRIMARY KEY (model, session_id))"
             )
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(snapshots)")}
+            if "outputs" not in columns:  # a file written before outputs were kept
+                self._db.execute(
+                    "ALTER TABLE snapshots ADD COLUMN outputs BLOB NOT NULL DEFAULT x''"
+                )
 
     def save_many(self, snapshots: list[Snapshot]) -> None:
         if not snapshots:
             return
-        rows = [(s.model, s.session_id, s.version, s.position, s.state) for s in snapshots]
+        rows = [
+            (s.model, s.session_id, s.version, s.position, s.state, s.outputs) for s in snapshots
+        ]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO snapshots (model, session_id, version, position, "
+                    "state, outputs) VALUES (?, ?, ?, ?, ?, ?)", rows
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -118,12 +129,15 @@ class SqliteStore:
     def load(self, model: str, session_id: str) -> Snapshot | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT version, position, state FROM snapshots WHERE model=? AND session_id=?",
+                "SELECT version, position, state, outputs FROM snapshots WHERE model=? AND "
+                "session_id=?",
                 (model, session_id),
             ).fetchone()
         if row is None:
             return None
-        return Snapshot(model, session_id, int(row[0]), int(row[1]), bytes(row[2]))
+        return Snapshot(
+            model, session_id, int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3] or b"")
+        )
 
     def delete(self, model: str, session_id: str) -> None:
         with self._lock:

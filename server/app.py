@@ -33,6 +33,7 @@ from seqserve.server.api.metrics_http import start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
+from seqserve.server.fd_limit import raise_fd_limit
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,7 @@ async def serve(
     async with contextlib.AsyncExitStack() as teardown:
         signals.install()
         teardown.callback(signals.remove)
+        raise_fd_limit()  # each connection holds a descriptor; logged with the figures
         manager = manager_factory(settings)
         teardown.callback(manager.close)
         manager.load_all()  # before binding: a listening server is a ready server

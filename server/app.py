@@ -64,6 +64,9 @@ class ServeSettings:
     """Batching policy for every model (continuous|static|sequential); None = per config."""
     grace_seconds: float = 10.0
     """How long in-flight RPCs may run after a shutdown signal."""
+    session_tokens: bool = False
+    """Anonymous callers must present the session_token an open returned to touch a
+    session (api/session_access.py); with credentials sessions belong to them anyway."""
     pre_stop_seconds: float = 0.0
     """After a shutdown signal, health says NOT_SERVING for this long while the server
     still serves, so load balancers stop routing to it before it refuses work."""
@@ -93,6 +96,7 @@ class GrpcServer:
         # KServe v2 / Triton clients reach the same models on the same port.
         kserve_servicer = add_kserve_servicer(self.server, models)
         self.streams = [seqserve_servicer.streams, kserve_servicer.streams]
+        self.session_access = seqserve_servicer.session_access
         self.models = models
         self.health = HealthReporter([SERVICE_NAME, KSERVE_SERVICE_NAME])
         self.health.add_to_server(self.server)
@@ -218,6 +222,7 @@ async def serve(
         teardown.callback(manager.close)
         manager.load_all()  # before binding: a listening server is a ready server
         grpc_server = GrpcServer(manager, settings.host, settings.port)
+        grpc_server.session_access.tokens_required = settings.session_tokens
         await grpc_server.start()
         teardown.push_async_callback(
             grpc_server.stop, settings.grace_seconds, cut_short=signals.force,

@@ -73,6 +73,11 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--grace", type=float, default=10.0, help="seconds in-flight RPCs get on shutdown"
     )
     p.add_argument(
+        "--session-tokens", choices=("off", "required"), default="off",
+        help="required: a session is touched only with the session_token its open returned "
+        "(callers with credentials own their sessions either way)",
+    )
+    p.add_argument(
         "--pre-stop-delay", type=float, default=0.0, metavar="SECONDS",
         help="on shutdown, report NOT_SERVING this long before refusing new calls",
     )
@@ -132,6 +137,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         policy=args.policy,
         grace_seconds=args.grace,
         pre_stop_seconds=args.pre_stop_delay,
+        session_tokens=args.session_tokens == "required",
     )
     try:
         return run(settings)

@@ -44,6 +44,7 @@ from seqserve.server.errors import (
     DrainingError,
     FailedPreconditionError,
     NotFoundError,
+    PermissionDeniedError,
     ResourceExhaustedError,
     SeqServeError,
     UnavailableError,
@@ -65,6 +66,16 @@ class SessionInfo:
     attached: bool = False
     replay: ChunkResult | None = None
     """The outputs of steps resume_from..position-1 again, when the open asked for them."""
+
+
+def _check_owner(session_id: str, owner: str, caller: str | None) -> None:
+    """A session with an owner is touched only by it (None: the call is not checked)."""
+    if caller is None or not owner or caller == owner:
+        return
+    raise PermissionDeniedError(
+        f"session '{session_id}' belongs to another client: send the session_token its "
+        "open returned (or the credentials that opened it)"
+    )
 
 
 class SessionScheduler:
@@ -111,13 +122,16 @@ class SessionScheduler:
         self._thread.join(timeout)
 
     def open(
-        self, session_id: str | None, *, attach: bool, resume_from: int | None = None
+        self, session_id: str | None, *, attach: bool, resume_from: int | None = None,
+        owner: str | None = None,
     ) -> SessionInfo:
         """Create, resume (from the store) or join a session; `attach` claims it for a stream.
 
         `resume_from`: the position after the last output the client received. Outputs of
         steps from there to the session's position come back in `replay`; if the session
         resumes below it, the outputs of the resent steps below it are not sent again.
+        `owner`: who opens (None: isolation off); a new session takes it, an existing one
+        must have it.
         """
         sid = check_session_id(session_id) if session_id else new_session_id()
         with self._cond:
@@ -128,6 +142,7 @@ class SessionScheduler:
                     raise FailedPreconditionError(
                         f"session '{sid}' already has a Predict stream attached"
                     )
+                _check_owner(sid, live.owner, owner)
                 replay = self._replay(live.outputs, self._layout, live.position, resume_from)
                 live.attached = live.attached or attach
                 live.last_active = time.monotonic()
@@ -144,6 +159,7 @@ class SessionScheduler:
             )
         outputs, layout, replay, position = OutputLog(), self._layout, None, 0
         if snapshot is not None:
+            _check_owner(sid, snapshot.owner, owner)
             outputs, saved_layout = OutputLog.decode(snapshot.outputs)
             layout = layout or saved_layout
             position = snapshot.position
@@ -155,6 +171,7 @@ class SessionScheduler:
                 raise FailedPreconditionError(f"session '{sid}' is being opened concurrently")
             session = self.table.add(sid)
             session.attached = attach
+            session.owner = owner or (snapshot.owner if snapshot is not None else "")
             if snapshot is None:
                 self.pool.reset(session.slot)
             else:
@@ -178,14 +195,19 @@ class SessionScheduler:
         values = outputs.replay(layout, resume_from, position)
         return None if values is None else ChunkResult(resume_from, position, values)
 
-    def submit_many(self, items: list[tuple[str, Chunk]]) -> list[SeqServeError | None]:
+    def submit_many(
+        self, items: list[tuple[str, Chunk]], owners: list[str | None] | None = None
+    ) -> list[SeqServeError | None]:
         """Queue chunks of many sessions under one lock; per item None or why it was
-        refused (the others are queued regardless)."""
+        refused (the others are queued regardless). `owners`, parallel to items: who
+        sends each (None: unchecked)."""
         refused: list[SeqServeError | None] = []
         with self._cond:
             self._check_running()
-            for session_id, chunk in items:
+            for index, (session_id, chunk) in enumerate(items):
                 try:
+                    if owners is not None:
+                        _check_owner(session_id, self._live(session_id).owner, owners[index])
                     self._enqueue(session_id, chunk)
                     refused.append(None)
                 except SeqServeError as exc:
@@ -212,13 +234,16 @@ class SessionScheduler:
         if len(session.pending) == 1 and not session.busy:
             self._push_ready(session)
 
-    def close(self, session_id: str, *, reason: str = "closed") -> int:
+    def close(
+        self, session_id: str, *, reason: str = "closed", owner: str | None = None
+    ) -> int:
         """End a session and delete its snapshot; returns its final position.
 
         While the server drains, a stream that ends (reason "stream_ended") only detaches
         its session: the drain saved it, so the client can resume it elsewhere."""
         with self._cond:
             session = self._live(session_id)
+            _check_owner(session_id, session.owner, owner)
             position = session.position
             if self._draining and reason == "stream_ended":
                 session.attached = False
@@ -236,9 +261,11 @@ class SessionScheduler:
                 session.attached = False
                 session.last_active = time.monotonic()
 
-    def info(self, session_id: str) -> SessionInfo:
+    def info(self, session_id: str, owner: str | None = None) -> SessionInfo:
         with self._cond:
-            return self._info(self._live(session_id))
+            session = self._live(session_id)
+            _check_owner(session_id, session.owner, owner)
+            return self._info(session)
 
     def live_sessions(self) -> int:
         with self._cond:
@@ -276,7 +303,7 @@ class SessionScheduler:
         return Snapshot(
             self.model, session.id, self.version, session.position,
             self.pool.dump(session.slot) if state is None else state,
-            session.outputs.encode(self._layout),
+            session.outputs.encode(self._layout), session.owner,
         )
 
     def _live(self, session_id: str) -> Session:

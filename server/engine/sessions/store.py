@@ -25,6 +25,8 @@ class Snapshot:
     outputs: bytes = b""
     """The session's recent outputs (replay.OutputLog.encode): what a client that resumes
     from an earlier position gets again. A store that drops it only loses the replay."""
+    owner: str = ""
+    """Who may resume it (a token digest or a credential identity; "" = anyone)."""
 
 
 class SessionStore(Protocol):
@@ -107,19 +109,22 @@ class SqliteStore:
                 self._db.execute(
                     "ALTER TABLE snapshots ADD COLUMN outputs BLOB NOT NULL DEFAULT x''"
                 )
+            if "owner" not in columns:  # ... or before sessions had owners
+                self._db.execute("ALTER TABLE snapshots ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
     def save_many(self, snapshots: list[Snapshot]) -> None:
         if not snapshots:
             return
         rows = [
-            (s.model, s.session_id, s.version, s.position, s.state, s.outputs) for s in snapshots
+            (s.model, s.session_id, s.version, s.position, s.state, s.outputs, s.owner)
+            for s in snapshots
         ]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO snapshots (model, session_id, version, position, "
-                    "state, outputs) VALUES (?, ?, ?, ?, ?, ?)", rows
+                    "state, outputs, owner) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -129,14 +134,15 @@ class SqliteStore:
     def load(self, model: str, session_id: str) -> Snapshot | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT version, position, state, outputs FROM snapshots WHERE model=? AND "
+                "SELECT version, position, state, outputs, owner FROM snapshots WHERE model=? AND "
                 "session_id=?",
                 (model, session_id),
             ).fetchone()
         if row is None:
             return None
         return Snapshot(
-            model, session_id, int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3] or b"")
+            model, session_id, int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3] or b""),
+            str(row[4] or ""),
         )
 
     def delete(self, model: str, session_id: str) -> None:

@@ -87,6 +87,8 @@ class Session:
     outputs: OutputLog = field(default_factory=OutputLog)
     """The outputs of the last steps, for a client resuming from an earlier position."""
     deliver_from: int = 0
+    owner: str = ""
+    """Who may touch the session (api/session_access.py); "" = anyone (isolation off)."""
     """Outputs of steps below this were delivered before a resume: not sent again."""
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from seqserve.server import metrics
 from seqserve.server.engine import beam_search
+from seqserve.server.engine.admission import ServiceRate
 from seqserve.server.engine.decode_batch import DecodeBatch
 from seqserve.server.engine.job import DecodeJob, PartialEvent
 from seqserve.server.engine.live_sentence import LiveSentence
@@ -61,6 +62,8 @@ class DecodeScheduler:
         self._thread = threading.Thread(target=self._loop, name=f"decode-{model}", daemon=True)
         self.steps = 0
         self._labels = {"model": model}
+        self.rate = ServiceRate()
+        """Measured throughput: requests that cannot meet their deadline are refused."""
 
     # ---- public, any thread -------------------------------------------------
     def start(self) -> None:
@@ -77,6 +80,12 @@ class DecodeScheduler:
         with self._cond:
             if self._stopping:
                 raise UnavailableError(f"model '{self.model}' is shutting down")
+            try:
+                self.rate.check(self._queued_sentences + len(self.batch), len(job.sources),
+                                job.deadline, self.model)
+            except DeadlineExceededError:
+                metrics.REJECTED.labels(self.model, "deadline_unmeetable").inc()
+                raise
             if self._queued_sentences + len(job.sources) > self.batching.max_queue:
                 metrics.REJECTED.labels(self.model, "queue_full").inc()
                 raise ResourceExhaustedError(
@@ -239,7 +248,9 @@ class DecodeScheduler:
             batch.prev_tokens, batch.h, batch.c, batch.memory, batch.memory_mask,
             batch.memory_index, k,
         )
+        live = len(self.batch)
         self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out)
+        self.rate.record(time.perf_counter() - started, live - len(self.batch))
         self.steps += 1
         metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
         metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)

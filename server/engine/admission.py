@@ -4,8 +4,10 @@ A request whose deadline is shorter than the work queued ahead of it would wait,
 hold a queue slot, and time out anyway, after costing the clients behind it. The
 scheduler measures its own throughput (sentences finished per second of decode
 time, smoothed) and `check` refuses a request when the sentences ahead of it,
-plus its own, at that rate, end after its deadline. Before anything was measured
-every request is admitted.
+at that rate, take longer than its deadline leaves: the wait alone is already
+too long. Its own decode time is not guessed (a request's length is unknown
+until it decodes), so an empty queue admits everything, as does a scheduler
+that has measured nothing yet.
 """
 
 from __future__ import annotations
@@ -37,13 +39,13 @@ class ServiceRate:
             return None
         return self._done / self._busy
 
-    def check(self, ahead: int, own: int, deadline: float | None, model: str) -> None:
-        """Raise DeadlineExceededError when `ahead` + `own` sentences at the measured rate
+    def check(self, ahead: int, deadline: float | None, model: str) -> None:
+        """Raise DeadlineExceededError when the `ahead` sentences at the measured rate
         end after `deadline` (monotonic seconds)."""
         rate = self.per_second
-        if deadline is None or rate is None:
+        if deadline is None or rate is None or ahead == 0:
             return
-        needed = (ahead + own) / rate
+        needed = ahead / rate
         left = deadline - time.monotonic()
         if needed > left:
             raise DeadlineExceededError(

@@ -81,8 +81,8 @@ class DecodeScheduler:
             if self._stopping:
                 raise UnavailableError(f"model '{self.model}' is shutting down")
             try:
-                self.rate.check(self._queued_sentences + len(self.batch), len(job.sources),
-                                job.deadline, self.model)
+                self.rate.check(self._queued_sentences + len(self.batch), job.deadline,
+                                self.model)
             except DeadlineExceededError:
                 metrics.REJECTED.labels(self.model, "deadline_unmeetable").inc()
                 raise

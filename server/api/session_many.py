@@ -21,7 +21,7 @@ from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.session_access import SessionAccess
 from seqserve.server.api.stream_drain import StreamRegistry
-from seqserve.server.errors import InvalidArgumentError, SeqServeError
+from seqserve.server.errors import DrainingError, InvalidArgumentError, SeqServeError
 
 MAX_STEPS_PER_REQUEST = 4096
 MAX_REQUESTS_IN_FLIGHT = 64
@@ -99,6 +99,8 @@ class PredictManyMethods:
             waits.append((queued, handle, handle.submit_many(items, owners)))
         for queued, handle, batch in waits:
             outcomes = await batch.future
+            if any(isinstance(o, DrainingError) for o in outcomes):
+                await self.streams.wait_saved()  # refused for the drain: once it saved them
             for index, outcome in zip(queued, outcomes, strict=True):
                 if isinstance(outcome, BaseException):
                     results[index] = step_error(outcome)

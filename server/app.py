@@ -2,7 +2,11 @@
 
     models loaded -> gRPC bound and started -> health SERVING -> /metrics up
     -> "seqserve listening on HOST:PORT" on stdout (tests and scripts wait for it)
-    signal -> health NOT_SERVING -> server.stop(grace) -> manager.close()
+    signal -> health NOT_SERVING -> pre-stop delay (load balancers notice)
+    -> refuse new RPCs, in-flight ones get `grace` -> streaming sessions finish their
+    queued chunks and are snapshotted, kept or not -> long streams (Predict,
+    PredictMany, ModelStreamInfer) end with UNAVAILABLE saying how to resume
+    -> the rest finish -> manager.close()  (details in server/api/drain.py)
 
 A second signal while draining cuts the grace period short.
 """
@@ -20,6 +24,7 @@ from typing import Protocol
 
 import grpc
 
+from seqserve.server.api.drain import drain
 from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
 from seqserve.server.api.kserve.servicer import DESCRIPTOR_POOL as KSERVE_POOL
 from seqserve.server.api.kserve.servicer import SERVICE_NAME as KSERVE_SERVICE_NAME
@@ -32,6 +37,7 @@ from seqserve.server.api.security_server import bind, build_interceptors
 from seqserve.server.api.security_settings import SecuritySettings
 from seqserve.server.api.server_options import grpc_server_options
 from seqserve.server.api.servicer import SERVICE_NAME, add_seqserve_servicer
+from seqserve.server.fd_limit import raise_fd_limit
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +70,12 @@ class ServeSettings:
     """The most models loaded at once (RepositoryModelLoad beyond it: RESOURCE_EXHAUSTED)."""
     security: SecuritySettings = field(default_factory=SecuritySettings)
     """TLS, tokens, per-client limits and resource bounds (server/api/security_settings.py)."""
+    session_tokens: bool = False
+    """Anonymous callers must present the session_token an open returned to touch a
+    session (api/session_access.py); with credentials sessions belong to them anyway."""
+    pre_stop_seconds: float = 0.0
+    """After a shutdown signal, health says NOT_SERVING for this long while the server
+    still serves, so load balancers stop routing to it before it refuses work."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -90,9 +102,12 @@ class GrpcServer:
                 *build_interceptors(self.security, models),
             ],
         )
-        add_seqserve_servicer(self.server, models)
+        seqserve_servicer = add_seqserve_servicer(self.server, models)
         # KServe v2 / Triton clients reach the same models on the same port.
-        add_kserve_servicer(self.server, models)
+        kserve_servicer = add_kserve_servicer(self.server, models)
+        self.streams = [seqserve_servicer.streams, kserve_servicer.streams]
+        self.session_access = seqserve_servicer.session_access
+        self.models = models
         self.health = HealthReporter([SERVICE_NAME, KSERVE_SERVICE_NAME])
         self.health.add_to_server(self.server)
         enable_reflection(
@@ -121,13 +136,14 @@ class GrpcServer:
         if serving:
             await self.health.set_serving(True)
 
-    async def stop(self, grace: float, *, cut_short: asyncio.Event | None = None) -> None:
-        """Health NOT_SERVING, refuse new RPCs, give in-flight ones `grace` seconds.
+    async def stop(
+        self, grace: float, *, cut_short: asyncio.Event | None = None, pre_stop: float = 0.0
+    ) -> None:
+        """Drain (server/api/drain.py), giving in-flight RPCs `grace` seconds.
 
         When `cut_short` is set meanwhile, in-flight RPCs are cancelled at once.
         """
-        await self.health.drain()
-        graceful = asyncio.ensure_future(self.server.stop(grace))
+        graceful = await drain(self, grace, pre_stop=pre_stop, cut_short=cut_short)
         if cut_short is None:
             await graceful
             return
@@ -215,15 +231,18 @@ async def serve(
     async with contextlib.AsyncExitStack() as teardown:
         signals.install()
         teardown.callback(signals.remove)
+        raise_fd_limit()  # each connection holds a descriptor; logged with the figures
         manager = manager_factory(settings)
         teardown.callback(manager.close)
         grpc_server = GrpcServer(manager, settings.host, settings.port, settings.security)
+        grpc_server.session_access.tokens_required = settings.session_tokens
         # The port is bound (health NOT_SERVING, ServerReady false) while models
         # load on a worker thread; SERVING once they are. A broken model is
         # FAILED in the model index and the others serve.
         await grpc_server.start(serving=False)
         teardown.push_async_callback(
-            grpc_server.stop, settings.grace_seconds, cut_short=signals.force
+            grpc_server.stop, settings.grace_seconds, cut_short=signals.force,
+            pre_stop=settings.pre_stop_seconds,
         )
         logger.info("gRPC bound on %s: loading models", grpc_server.address)
         await asyncio.to_thread(manager.load_all)

@@ -97,6 +97,15 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-models", type=int, default=64, help="most models loaded at once (default 64)"
     )
+    p.add_argument(
+        "--session-tokens", choices=("off", "required"), default="off",
+        help="required: a session is touched only with the session_token its open returned "
+        "(callers with credentials own their sessions either way)",
+    )
+    p.add_argument(
+        "--pre-stop-delay", type=float, default=0.0, metavar="SECONDS",
+        help="on shutdown, report NOT_SERVING this long before refusing new calls",
+    )
     p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
     from seqserve.server.api.security_cli import add_security_arguments
 
@@ -169,6 +178,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         grace_seconds=args.grace,
         max_models=args.max_models,
         security=security,
+        pre_stop_seconds=args.pre_stop_delay,
+        session_tokens=args.session_tokens == "required",
     )
     try:
         return run(settings)

@@ -46,3 +46,18 @@ class UnauthenticatedError(SeqServeError):
 
 class PermissionDeniedError(SeqServeError):
     """Credentials valid but not allowed (gRPC PERMISSION_DENIED)."""
+
+
+class OutOfRangeError(SeqServeError):
+    """A position past what the server holds, e.g. outputs no longer kept (OUT_OF_RANGE)."""
+
+
+class DrainingError(UnavailableError):
+    """The server is shutting down: the client retries elsewhere or after the restart."""
+
+
+DRAINING_MESSAGE = (
+    "the server is shutting down and saved this session: reopen it (the same session_id, "
+    "resume_from = the position of the last response you received) on another replica or "
+    "after the restart"
+)

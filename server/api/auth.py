@@ -10,16 +10,18 @@ Health and reflection stay open by default: probes and grpcurl carry no token.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import grpc
 
-from seqserve.server.api.rpc_wrap import abort_handler
+from seqserve.server.api.caller import bind_caller
+from seqserve.server.api.rpc_wrap import Around, abort_handler, wrap_handler
 from seqserve.server.api.tokens_file import TokenEntry, digest, parse_tokens
 
 logger = logging.getLogger(__name__)
@@ -139,4 +141,16 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 handler, grpc.StatusCode.PERMISSION_DENIED,
                 f"{method} needs the admin role; token '{entry.name}' has role '{entry.role}'",
             )
-        return handler
+        return wrap_handler(handler, _as_caller(f"token:{entry.name}"))
+
+
+def _as_caller(identity: str) -> Around:
+    """Bind the token's name as the RPC's caller (caller.py) inside the handler's own
+    task: sessions opened with this token belong to it, whatever connection it uses."""
+
+    @contextlib.asynccontextmanager
+    async def around(request: object, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        bind_caller(identity)
+        yield None
+
+    return around

@@ -20,6 +20,8 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import TypeVar
 
+from seqserve.server.errors import DrainingError
+
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
 
@@ -76,6 +78,11 @@ async def answer_concurrently(
                     task.add_done_callback(lambda t, k=request_key: forget(k, t))
             if running:
                 await asyncio.wait(set(running))
+        except DrainingError:
+            # The server drains: answers being computed still go out, then the error.
+            if running:
+                await asyncio.wait(set(running))
+            raise
         finally:
             # Also when reading fails: the loop below must end, then re-raise it.
             done.put_nowait(None)

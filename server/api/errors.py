@@ -35,6 +35,7 @@ STATUS_BY_ERROR: dict[type[errors.SeqServeError], grpc.StatusCode] = {
     errors.CancelledError: grpc.StatusCode.CANCELLED,
     errors.UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
     errors.PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
+    errors.OutOfRangeError: grpc.StatusCode.OUT_OF_RANGE,
 }
 
 INTERNAL_MESSAGE = "internal error (the server log has the details)"

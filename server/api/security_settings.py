@@ -26,7 +26,7 @@ class ResourceLimits:
     max_receive_message_bytes: int = 16 * 1024 * 1024
     max_send_message_bytes: int = 64 * 1024 * 1024
     max_metadata_bytes: int = 16 * 1024
-    max_concurrent_streams: int = 256
+    max_concurrent_streams: int = 1024
     """Per HTTP/2 connection."""
     keepalive_min_ping_seconds: float = 10.0
     """Clients pinging more often than this get GOAWAY (too_many_pings)."""

@@ -11,8 +11,10 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api.caption_servicer import CaptionMethods
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.models_servicer import ModelMethods
+from seqserve.server.api.session_access import SessionAccess
 from seqserve.server.api.session_many import PredictManyMethods
 from seqserve.server.api.session_servicer import SessionMethods
+from seqserve.server.api.stream_drain import StreamRegistry
 from seqserve.server.api.tagging_servicer import TaggingMethods
 from seqserve.server.api.translation_servicer import TranslationMethods
 
@@ -30,6 +32,10 @@ class SeqServeServicer(
 
     def __init__(self, models: ModelLookup) -> None:
         self._models = models
+        self.streams = StreamRegistry()
+        self.session_access = SessionAccess()
+        """Who may touch a session (session_access.py); the server sets its policy."""
+        """Its long-lived streams, which the server's drain ends (stream_drain.py)."""
 
 
 def add_seqserve_servicer(server: grpc.aio.Server, models: ModelLookup) -> SeqServeServicer:

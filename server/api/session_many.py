@@ -16,9 +16,12 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import session_convert as sc
+from seqserve.server.api.caller import caller_identity
 from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
-from seqserve.server.errors import InvalidArgumentError, SeqServeError
+from seqserve.server.api.session_access import SessionAccess
+from seqserve.server.api.stream_drain import StreamRegistry
+from seqserve.server.errors import DrainingError, InvalidArgumentError, SeqServeError
 from seqserve.server.metrics import PREDICT_MANY_STEPS
 
 MAX_STEPS_PER_REQUEST = 4096
@@ -45,18 +48,29 @@ class PredictManyMethods:
     """The multiplexed session RPC (mixed into SeqServeServicer next to SessionMethods)."""
 
     _streaming: Callable[[str, int], Any]
+    streams: StreamRegistry
+    session_access: SessionAccess
     """From SessionMethods: the loaded streaming model, or the error naming why not."""
 
     @grpc_method
     async def PredictMany(
         self, requests: AsyncIterator[pb.PredictManyRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.PredictManyResponse]:
+        access = self.session_access
+        identity_owner = access.for_call(context, "") if caller_identity(context) else None
+
+        def owner(token: str) -> str | None:
+            return identity_owner or access.for_call(None, token)
+
         async for response in answer_concurrently(
-            requests, self._answer, max_in_flight=MAX_REQUESTS_IN_FLIGHT
+            self.streams.guard(requests), lambda request: self._answer(request, owner),
+            max_in_flight=MAX_REQUESTS_IN_FLIGHT,
         ):
             yield response
 
-    async def _answer(self, request: pb.PredictManyRequest) -> pb.PredictManyResponse:
+    async def _answer(
+        self, request: pb.PredictManyRequest, owner: Callable[[str], str | None]
+    ) -> pb.PredictManyResponse:
         steps = request.steps
         results: list[pb.PredictManyResult | None] = [None] * len(steps)
         models = [""] * len(steps)  # metric label per step: only names that resolved
@@ -81,7 +95,7 @@ class PredictManyMethods:
                 for index in indices:
                     results[index] = step_error(exc)
                 continue
-            items, queued = [], []
+            items, queued, owners = [], [], []
             for index in indices:
                 models[index] = handle.info.name
                 step = steps[index]
@@ -92,12 +106,15 @@ class PredictManyMethods:
                         )
                     handle.check_top_k(step.top_k)
                     items.append((step.session_id, sc.chunk_from_proto(step.chunk)))
+                    owners.append(owner(step.session_token))
                     queued.append(index)
                 except SeqServeError as exc:
                     results[index] = step_error(exc)
-            waits.append((queued, handle, handle.submit_many(items)))
+            waits.append((queued, handle, handle.submit_many(items, owners)))
         for queued, handle, batch in waits:
             outcomes = await batch.future
+            if any(isinstance(o, DrainingError) for o in outcomes):
+                await self.streams.wait_saved()  # refused for the drain: once it saved them
             for index, outcome in zip(queued, outcomes, strict=True):
                 if isinstance(outcome, BaseException):
                     results[index] = step_error(outcome)

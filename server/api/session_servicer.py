@@ -13,13 +13,32 @@ from seqserve.server.api import session_convert as sc
 from seqserve.server.api.convert import validate_model_ref
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
-from seqserve.server.errors import InvalidArgumentError, NotFoundError
+from seqserve.server.api.session_access import SessionAccess
+from seqserve.server.api.stream_drain import StreamRegistry
+from seqserve.server.errors import DrainingError, InvalidArgumentError, NotFoundError
+
+
+def resume_from(spec: pb.OpenSessionRequest) -> int | None:
+    return spec.resume_from if spec.HasField("resume_from") else None
+
+
+def opened_info(handle: Any, info: Any, token: str, top_k: int = 0) -> pb.SessionInfo:
+    """SessionInfo of an open, with the replayed outputs when the open asked for them."""
+    message = sc.session_info(handle.info.name, handle.info.version, info)
+    message.session_token = token
+    if info.replay is not None:
+        message.replay.CopyFrom(
+            sc.predict_response(handle.result(info.session_id, info.replay, top_k))
+        )
+    return message
 
 
 class SessionMethods:
     """The session RPCs of the SeqServe service (mixed into SeqServeServicer)."""
 
     _models: ModelLookup
+    streams: StreamRegistry
+    session_access: SessionAccess
 
     def _streaming(self, model: str, version: int) -> Any:
         handle: Any = self._models.get(model, validate_model_ref(model, version))
@@ -34,19 +53,23 @@ class SessionMethods:
     async def Predict(
         self, requests: AsyncIterator[pb.PredictRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.PredictResponse]:
-        first = await anext(aiter(requests), None)
+        requests = self.streams.guard(requests)
+        first = await anext(requests, None)
         if first is None:
             return
         if first.WhichOneof("message") != "open":
             raise InvalidArgumentError("the first Predict message must be `open`")
         spec = first.open
         handle = self._streaming(spec.model, spec.version)
-        opened = handle.open(spec.session_id or None, attach=True)
+        owner, token = self.session_access.for_open(context, spec.session_token)
+        opened = handle.open(
+            spec.session_id or None, attach=True, resume_from=resume_from(spec), owner=owner
+        )
         sid = opened.session_id
         try:
             yield pb.PredictResponse(
                 session_id=sid, position=opened.position, first_step=opened.position,
-                session=sc.session_info(handle.info.name, handle.info.version, opened),
+                session=opened_info(handle, opened, token, first.top_k),
             )
             async for request in requests:
                 if request.WhichOneof("message") != "chunk":
@@ -55,6 +78,10 @@ class SessionMethods:
                     sid, sc.chunk_from_proto(request.chunk), top_k=request.top_k
                 )
                 yield sc.predict_response(result)
+        except DrainingError:
+            # The UNAVAILABLE goes out only once the drain saved this session.
+            await self.streams.wait_saved()
+            raise
         finally:
             # Whatever ended the stream (client done, disconnect, bad chunk),
             # the session is closed now unless the client asked to keep it.
@@ -70,8 +97,12 @@ class SessionMethods:
         self, request: pb.OpenSessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.SessionInfo:
         handle = self._streaming(request.model, request.version)
-        info = handle.open(request.session_id or None, attach=False)
-        return sc.session_info(handle.info.name, handle.info.version, info)
+        owner, token = self.session_access.for_open(context, request.session_token)
+        info = handle.open(
+            request.session_id or None, attach=False, resume_from=resume_from(request),
+            owner=owner,
+        )
+        return opened_info(handle, info, token)
 
     @grpc_method
     async def PredictStep(
@@ -81,7 +112,8 @@ class SessionMethods:
         if not request.session_id:
             raise InvalidArgumentError("session_id is required (OpenSession returns one)")
         result = await handle.predict(
-            request.session_id, sc.chunk_from_proto(request.chunk), top_k=request.top_k
+            request.session_id, sc.chunk_from_proto(request.chunk), top_k=request.top_k,
+            owner=self.session_access.for_call(context, request.session_token),
         )
         return sc.predict_response(result)
 
@@ -90,8 +122,9 @@ class SessionMethods:
         self, request: pb.SessionRef, context: grpc.aio.ServicerContext
     ) -> pb.SessionInfo:
         handle = self._streaming(request.model, request.version)
-        info = handle.session(request.session_id)
-        handle.close(request.session_id)
+        owner = self.session_access.for_call(context, request.session_token)
+        info = handle.session(request.session_id, owner)
+        handle.close(request.session_id, owner=owner)
         return sc.session_info(handle.info.name, handle.info.version, info)
 
     @grpc_method
@@ -99,6 +132,7 @@ class SessionMethods:
         self, request: pb.SessionRef, context: grpc.aio.ServicerContext
     ) -> pb.SessionInfo:
         handle = self._streaming(request.model, request.version)
+        owner = self.session_access.for_call(context, request.session_token)
         return sc.session_info(
-            handle.info.name, handle.info.version, handle.session(request.session_id)
+            handle.info.name, handle.info.version, handle.session(request.session_id, owner)
         )

@@ -247,6 +247,14 @@ class ModelManager:
                 for _, versions in sorted(self._models.items()) for v in sorted(versions)
             ]
 
+    def drain_sessions(self, timeout: float) -> int:
+        """Server shutdown: every streaming model finishes its queued chunks and snapshots
+        every live session (kept or not); returns the snapshots written."""
+        with self._lock:
+            models = [m for versions in self._models.values() for m in versions.values()
+                      if hasattr(m, "drain_sessions")]
+        return sum(model.drain_sessions(timeout) for model in models)
+
     def close(self) -> None:
         with self._lock:
             models = [m for versions in self._models.values() for m in versions.values()]

@@ -19,6 +19,7 @@ import numpy as np
 
 from seqserve.server import metrics
 from seqserve.server.engine import beam_search
+from seqserve.server.engine.admission import ServiceRate
 from seqserve.server.engine.decode_batch import DecodeBatch
 from seqserve.server.engine.job import DecodeJob, PartialEvent
 from seqserve.server.engine.live_sentence import LiveSentence
@@ -64,6 +65,8 @@ class DecodeScheduler:
         self._labels = {"model": model}
         metrics.QUEUE_CAPACITY.labels(model).set(batching.max_queue)
         metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
+        self.rate = ServiceRate()
+        """Measured throughput: requests that cannot meet their deadline are refused."""
 
     # ---- public, any thread -------------------------------------------------
     def start(self) -> None:
@@ -86,6 +89,12 @@ class DecodeScheduler:
             if self._stopping:
                 metrics.REJECTED.labels(self.model, "draining").inc()
                 raise UnavailableError(f"model '{self.model}' is shutting down")
+            try:
+                self.rate.check(self._queued_sentences + len(self.batch), job.deadline,
+                                self.model)
+            except DeadlineExceededError:
+                metrics.REJECTED.labels(self.model, "deadline_unmeetable").inc()
+                raise
             if self._queued_sentences + len(job.sources) > self.batching.max_queue:
                 metrics.REJECTED.labels(self.model, "queue_full").inc()
                 raise ResourceExhaustedError(
@@ -254,8 +263,10 @@ class DecodeScheduler:
             batch.prev_tokens, batch.h, batch.c, batch.memory, batch.memory_mask,
             batch.memory_index, k, **({"attention": True} if want_attention else {}),
         )
+        live = len(self.batch)
         self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out,
                      getattr(out, "attention", None))
+        self.rate.record(time.perf_counter() - started, live - len(self.batch))
         self.steps += 1
         metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
         metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)

@@ -89,6 +89,10 @@ class SessionStoreConfig(StrictModel):
     and never resumed) is purged from the SQLite store."""
     max_snapshots: int = Field(0, ge=0)
     """Most rows the SQLite store keeps (oldest purged first); 0 = 4 x max_sessions."""
+    replay_steps: int = Field(128, ge=0)
+    """Outputs of this many most recent steps kept per session (memory and snapshots), so
+    a client resuming from the last output it received gets the ones it missed again
+    (OpenSessionRequest.resume_from); 0 keeps none."""
 
 
 class StreamingBatching(StrictModel):

@@ -28,6 +28,7 @@ EXPECTED = {
     errors.CancelledError: grpc.StatusCode.CANCELLED,
     errors.UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
     errors.PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
+    errors.OutOfRangeError: grpc.StatusCode.OUT_OF_RANGE,
 }
 
 

@@ -525,16 +525,20 @@ class CaptionResponse(_message.Message):
     def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., captions: _Optional[_Iterable[_Union[ImageCaptions, _Mapping]]] = ...) -> None: ...
 
 class OpenSessionRequest(_message.Message):
-    __slots__ = ("model", "version", "session_id", "keep")
+    __slots__ = ("model", "version", "session_id", "keep", "resume_from", "session_token")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEEP_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FROM_FIELD_NUMBER: _ClassVar[int]
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     session_id: str
     keep: bool
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., keep: _Optional[bool] = ...) -> None: ...
+    resume_from: int
+    session_token: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., keep: _Optional[bool] = ..., resume_from: _Optional[int] = ..., session_token: _Optional[str] = ...) -> None: ...
 
 class Chunk(_message.Message):
     __slots__ = ("values", "tokens", "text")
@@ -569,18 +573,20 @@ class PredictRequest(_message.Message):
     def __init__(self, open: _Optional[_Union[OpenSessionRequest, _Mapping]] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ..., top_k: _Optional[int] = ...) -> None: ...
 
 class PredictStepRequest(_message.Message):
-    __slots__ = ("model", "version", "session_id", "chunk", "top_k")
+    __slots__ = ("model", "version", "session_id", "chunk", "top_k", "session_token")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
     TOP_K_FIELD_NUMBER: _ClassVar[int]
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     session_id: str
     chunk: Chunk
     top_k: int
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ..., top_k: _Optional[int] = ...) -> None: ...
+    session_token: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., chunk: _Optional[_Union[Chunk, _Mapping]] = ..., top_k: _Optional[int] = ..., session_token: _Optional[str] = ...) -> None: ...
 
 class Candidate(_message.Message):
     __slots__ = ("token", "id", "probability")
@@ -649,17 +655,19 @@ class PredictManyResponse(_message.Message):
     def __init__(self, request_id: _Optional[int] = ..., results: _Optional[_Iterable[_Union[PredictManyResult, _Mapping]]] = ...) -> None: ...
 
 class SessionRef(_message.Message):
-    __slots__ = ("model", "version", "session_id")
+    __slots__ = ("model", "version", "session_id", "session_token")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
     model: str
     version: int
     session_id: str
-    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ...) -> None: ...
+    session_token: str
+    def __init__(self, model: _Optional[str] = ..., version: _Optional[int] = ..., session_id: _Optional[str] = ..., session_token: _Optional[str] = ...) -> None: ...
 
 class SessionInfo(_message.Message):
-    __slots__ = ("session_id", "model", "version", "position", "resumed", "state_bytes", "pending_chunks")
+    __slots__ = ("session_id", "model", "version", "position", "resumed", "state_bytes", "pending_chunks", "replay", "session_token")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -667,6 +675,8 @@ class SessionInfo(_message.Message):
     RESUMED_FIELD_NUMBER: _ClassVar[int]
     STATE_BYTES_FIELD_NUMBER: _ClassVar[int]
     PENDING_CHUNKS_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_FIELD_NUMBER: _ClassVar[int]
+    SESSION_TOKEN_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     model: str
     version: int
@@ -674,4 +684,6 @@ class SessionInfo(_message.Message):
     resumed: bool
     state_bytes: int
     pending_chunks: int
-    def __init__(self, session_id: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., resumed: _Optional[bool] = ..., state_bytes: _Optional[int] = ..., pending_chunks: _Optional[int] = ...) -> None: ...
+    replay: PredictResponse
+    session_token: str
+    def __init__(self, session_id: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ..., position: _Optional[int] = ..., resumed: _Optional[bool] = ..., state_bytes: _Optional[int] = ..., pending_chunks: _Optional[int] = ..., replay: _Optional[_Union[PredictResponse, _Mapping]] = ..., session_token: _Optional[str] = ...) -> None: ...

@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 
 from seqserve.protos.inference import grpc_service_pb2 as pb
+from seqserve.server.api.caller import bind_namespace
 from seqserve.server.api.concurrent_stream import answer_concurrently
 from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.kserve import tensors, validate
@@ -77,6 +78,7 @@ class InferMethods:
     async def ModelInfer(
         self, request: pb.ModelInferRequest, context: grpc.aio.ServicerContext
     ) -> pb.ModelInferResponse:
+        bind_namespace(context)  # KServe sequence ids are per caller
         return await self.infer_one(request, deadline_of(context))
 
     @grpc_method
@@ -84,9 +86,11 @@ class InferMethods:
         self, requests: AsyncIterator[pb.ModelInferRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ModelStreamInferResponse]:
         deadline = deadline_of(context)
+        bind_namespace(context)  # the answering tasks inherit it: sequence ids per caller
         # Requests of one sequence are answered in arrival order; the rest at once.
         async for response in answer_concurrently(
-            requests, lambda request: self._stream_one(request, deadline), key=_sequence_key
+            self.streams.guard(requests), lambda request: self._stream_one(request, deadline),
+            key=_sequence_key,
         ):
             yield response
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from seqserve.server.api.caller import current_namespace
 from seqserve.server.api.kserve.kind_seq2seq import decode_text
 from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
 from seqserve.server.api.kserve.tensors import Tensor
@@ -43,9 +44,11 @@ class StreamingAdapter:
     platform = "seqserve_streaming"
 
     def __init__(self) -> None:
-        # (model, sequence key) -> engine session id. Sessions are per model, so
-        # two models may use the same sequence id without meeting.
-        self._sequences: dict[tuple[str, str], str] = {}
+        # (caller namespace, model, sequence key) -> engine session id. Sessions
+        # are per model, so two models may use the same sequence id without
+        # meeting; and per caller (its credential, else its host: caller.py), so
+        # one client cannot continue or end another's sequence.
+        self._sequences: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
         self._last_sweep: dict[str, float] = {}
 
@@ -104,7 +107,7 @@ class StreamingAdapter:
                 f"inference request to model '{model}' must specify a non-zero or non-empty "
                 f"correlation ID"
             )
-        key = (model, call.sequence_key)
+        key = (current_namespace(), model, call.sequence_key)
         self._sweep(handle)
         with self._lock:
             known = self._sequences.get(key)
@@ -134,12 +137,12 @@ class StreamingAdapter:
             if now - self._last_sweep.get(model, 0.0) < SWEEP_SECONDS:
                 return
             self._last_sweep[model] = now
-            entries = [(k, sid) for k, sid in self._sequences.items() if k[0] == model]
+            entries = [(k, sid) for k, sid in self._sequences.items() if k[1] == model]
         for key, session in entries:
             if not _alive(handle, session):
                 self._drop(key, session)
 
-    def _drop(self, key: tuple[str, str], session: str) -> None:
+    def _drop(self, key: tuple[str, str, str], session: str) -> None:
         with self._lock:
             if self._sequences.get(key) == session:
                 del self._sequences[key]
@@ -148,7 +151,7 @@ class StreamingAdapter:
         with self._lock:
             return len(self._sequences)
 
-    def _close(self, handle: Any, key: tuple[str, str], session: str) -> None:
+    def _close(self, handle: Any, key: tuple[str, str, str], session: str) -> None:
         self._drop(key, session)
         # Already gone (idle timeout, unload) is fine: nothing left to free.
         with contextlib.suppress(Exception):
@@ -158,7 +161,7 @@ class StreamingAdapter:
         chunk = self._chunk(call)
         top_k = call.params.int("top_k") or 0
         session = self._session(handle, call)
-        key = (handle.info.name, call.sequence_key or "")
+        key = (current_namespace(), handle.info.name, call.sequence_key or "")
         try:
             result = await handle.predict(session, chunk, top_k=top_k)
         except BaseException:
@@ -193,7 +196,7 @@ class StreamingAdapter:
     def forget(self, model: str) -> None:
         self._last_sweep.pop(model, None)
         with self._lock:
-            for key in [k for k in self._sequences if k[0] == model]:
+            for key in [k for k in self._sequences if k[1] == model]:
                 del self._sequences[key]
 
 

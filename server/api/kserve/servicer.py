@@ -24,6 +24,7 @@ from seqserve.server.api.kserve.params import parse_integer
 from seqserve.server.api.kserve.repository_load import requested_version
 from seqserve.server.api.kserve.stats import Statistics
 from seqserve.server.api.model_lookup import ModelLookup
+from seqserve.server.api.stream_drain import StreamRegistry
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import (
     InvalidArgumentError,
@@ -62,6 +63,8 @@ def parse_version(version: str) -> int | None:
 class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
     def __init__(self, models: ModelLookup) -> None:
         self._models = models
+        self.streams = StreamRegistry()
+        """ModelStreamInfer streams, which the server's drain ends (stream_drain.py)."""
         self._adapters: dict[str, KindAdapter] = make_adapters()
         self.statistics = Statistics()
 

@@ -116,33 +116,49 @@ class StreamingModel:
                 store.close()
 
     # ---- sessions ------------------------------------------------------------
-    def open(self, session_id: str | None = None, *, attach: bool = False) -> SessionInfo:
-        return self.scheduler.open(session_id, attach=attach)
+    def open(
+        self, session_id: str | None = None, *, attach: bool = False,
+        resume_from: int | None = None, owner: str | None = None,
+    ) -> SessionInfo:
+        return self.scheduler.open(
+            session_id, attach=attach, resume_from=resume_from, owner=owner
+        )
 
-    def close(self, session_id: str, *, reason: str = "closed") -> int:
-        return self.scheduler.close(session_id, reason=reason)
+    def drain_sessions(self, timeout: float) -> int:
+        """Server shutdown: finish queued chunks, snapshot every live session."""
+        return self.scheduler.drain_sessions(timeout)
+
+    def close(self, session_id: str, *, reason: str = "closed", owner: str | None = None) -> int:
+        return self.scheduler.close(session_id, reason=reason, owner=owner)
 
     def detach(self, session_id: str) -> None:
         self.scheduler.detach(session_id)
 
-    def session(self, session_id: str) -> SessionInfo:
-        return self.scheduler.info(session_id)
+    def session(self, session_id: str, owner: str | None = None) -> SessionInfo:
+        return self.scheduler.info(session_id, owner)
 
-    async def predict(self, session_id: str, chunk: ChunkInput, *, top_k: int = 0) -> PredictResult:
+    async def predict(
+        self, session_id: str, chunk: ChunkInput, *, top_k: int = 0, owner: str | None = None
+    ) -> PredictResult:
         """Queue one chunk; resolves when the tick that ran it is done."""
         top_k = self.check_top_k(top_k)
-        (outcome,) = await self.submit_many([(session_id, chunk)]).future
+        owners = None if owner is None else [owner]
+        (outcome,) = await self.submit_many([(session_id, chunk)], owners).future
         if isinstance(outcome, BaseException):
             raise outcome
         return self.result(session_id, outcome, top_k)
 
-    def submit_many(self, items: Sequence[tuple[str, ChunkInput]]) -> ChunkBatch:
+    def submit_many(
+        self, items: Sequence[tuple[str, ChunkInput]],
+        owners: Sequence[str | None] | None = None,
+    ) -> ChunkBatch:
         """Validate and queue chunks of many sessions at once (one scheduler lock for
         all). The batch resolves once every item has its ChunkResult or the error that
         refused it alone."""
         loop = asyncio.get_running_loop()
         batch = ChunkBatch(loop, len(items))
         accepted: list[tuple[int, str, Chunk]] = []
+        checked = owners is not None and any(o is not None for o in owners)
         for index, (session_id, chunk) in enumerate(items):
             try:
                 data = self.validate(chunk)
@@ -150,7 +166,10 @@ class StreamingModel:
                 batch.settle(index, exc)
                 continue
             accepted.append((index, session_id, Chunk(data, batch.sink(index), loop)))
-        refused = self.scheduler.submit_many([(sid, chunk) for _, sid, chunk in accepted])
+        refused = self.scheduler.submit_many(
+            [(sid, chunk) for _, sid, chunk in accepted],
+            [owners[i] for i, _, _ in accepted] if checked and owners is not None else None,
+        )
         for (index, _, _), error in zip(accepted, refused, strict=True):
             if error is not None:
                 batch.settle(index, error)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqserve.server import metrics
+from seqserve.server.engine.sessions.replay import OutputLayout, OutputLog
 from seqserve.server.engine.sessions.state_pool import StatePool
 from seqserve.server.engine.sessions.step_graph import StepGraph
 from seqserve.server.engine.sessions.store import SessionStore, Snapshot
@@ -39,8 +40,11 @@ from seqserve.server.engine.sessions.table import (
     new_session_id,
 )
 from seqserve.server.errors import (
+    DRAINING_MESSAGE,
+    DrainingError,
     FailedPreconditionError,
     NotFoundError,
+    PermissionDeniedError,
     ResourceExhaustedError,
     SeqServeError,
     UnavailableError,
@@ -60,6 +64,18 @@ class SessionInfo:
     state_bytes: int = 0
     pending_chunks: int = 0
     attached: bool = False
+    replay: ChunkResult | None = None
+    """The outputs of steps resume_from..position-1 again, when the open asked for them."""
+
+
+def _check_owner(session_id: str, owner: str, caller: str | None) -> None:
+    """A session with an owner is touched only by it (None: the call is not checked)."""
+    if caller is None or not owner or caller == owner:
+        return
+    raise PermissionDeniedError(
+        f"session '{session_id}' belongs to another client: send the session_token its "
+        "open returned (or the credentials that opened it)"
+    )
 
 
 class SessionScheduler:
@@ -79,6 +95,11 @@ class SessionScheduler:
         # (sessions resume from them), and why other versions' sessions cannot.
         self.inherited: list[tuple[SessionStore, int]] = []
         self._refused_versions: dict[int, str] = {}
+        self._draining = False
+        """Server shutdown began: no new opens or chunks; streams ending detach, not close."""
+        self.replay_steps = config.sessions.replay_steps
+        self._layout: OutputLayout | None = None
+        """How a step's outputs pack into the replay log (known after the first run)."""
         self._queued = 0
         """Chunks pending over all sessions (bounded by batching.max_queue)."""
         self._ready: list[tuple[float, int, Session]] = []
@@ -107,8 +128,18 @@ class SessionScheduler:
             self._cond.notify_all()
         self._thread.join(timeout)
 
-    def open(self, session_id: str | None, *, attach: bool) -> SessionInfo:
-        """Create, resume (from the store) or join a session; `attach` claims it for a stream."""
+    def open(
+        self, session_id: str | None, *, attach: bool, resume_from: int | None = None,
+        owner: str | None = None,
+    ) -> SessionInfo:
+        """Create, resume (from the store) or join a session; `attach` claims it for a stream.
+
+        `resume_from`: the position after the last output the client received. Outputs of
+        steps from there to the session's position come back in `replay`; if the session
+        resumes below it, the outputs of the resent steps below it are not sent again.
+        `owner`: who opens (None: isolation off); a new session takes it, an existing one
+        must have it.
+        """
         sid = check_session_id(session_id) if session_id else new_session_id()
         with self._cond:
             self._check_running()
@@ -118,10 +149,14 @@ class SessionScheduler:
                     raise FailedPreconditionError(
                         f"session '{sid}' already has a Predict stream attached"
                     )
+                _check_owner(sid, live.owner, owner)
+                replay = self._replay(live.outputs, self._layout, live.position, resume_from)
                 live.attached = live.attached or attach
                 live.last_active = time.monotonic()
+                if resume_from is not None:
+                    live.deliver_from = max(live.position, resume_from)
                 metrics.SESSIONS_OPENED.labels(self.model, "attached").inc()
-                return self._info(live)
+                return self._info(live, replay=replay)
         # The store read happens outside the lock (it may touch disk).
         snapshot = self._find_snapshot(sid) if session_id else None
         accepted = {self.version, *(version for _, version in self.inherited)}
@@ -131,21 +166,34 @@ class SessionScheduler:
                 f"session '{sid}' was saved by version {snapshot.version} of '{self.model}', "
                 f"not the loaded version {self.version} ({why}); open a new session"
             )
+        outputs, layout, replay, position = OutputLog(), self._layout, None, 0
+        if snapshot is not None:
+            _check_owner(sid, snapshot.owner, owner)
+            outputs, saved_layout = OutputLog.decode(snapshot.outputs)
+            layout = layout or saved_layout
+            position = snapshot.position
+            outputs.end = max(outputs.end, position)
+        replay = self._replay(outputs, layout, position, resume_from)
         with self._cond:
             self._check_running()
             if self.table.get(sid) is not None:  # opened meanwhile by another call
                 raise FailedPreconditionError(f"session '{sid}' is being opened concurrently")
             session = self.table.add(sid)
             session.attached = attach
+            session.owner = owner or (snapshot.owner if snapshot is not None else "")
             if snapshot is None:
                 self.pool.reset(session.slot)
             else:
                 self.pool.load(session.slot, snapshot.state)
                 session.position = session.snapshot_position = snapshot.position
+                session.outputs = outputs
+                self._layout = self._layout or layout
+            if resume_from is not None:
+                session.deliver_from = max(session.position, resume_from)
             metrics.LIVE_SESSIONS.labels(self.model).set(len(self.table))
             how = "resumed" if snapshot is not None else "new"
             metrics.SESSIONS_OPENED.labels(self.model, how).inc()
-            return self._info(session, resumed=snapshot is not None)
+            return self._info(session, resumed=snapshot is not None, replay=replay)
 
     def inherit(self, store: SessionStore, version: int) -> None:
         """Resume sessions snapshotted by `version` in `store` (same state layout)."""
@@ -164,14 +212,28 @@ class SessionScheduler:
                 snapshot = found
         return snapshot
 
-    def submit_many(self, items: list[tuple[str, Chunk]]) -> list[SeqServeError | None]:
+    def _replay(
+        self, outputs: OutputLog, layout: OutputLayout | None, position: int,
+        resume_from: int | None,
+    ) -> ChunkResult | None:
+        if resume_from is None or resume_from >= position:
+            return None
+        values = outputs.replay(layout, resume_from, position)
+        return None if values is None else ChunkResult(resume_from, position, values)
+
+    def submit_many(
+        self, items: list[tuple[str, Chunk]], owners: list[str | None] | None = None
+    ) -> list[SeqServeError | None]:
         """Queue chunks of many sessions under one lock; per item None or why it was
-        refused (the others are queued regardless)."""
+        refused (the others are queued regardless). `owners`, parallel to items: who
+        sends each (None: unchecked)."""
         refused: list[SeqServeError | None] = []
         with self._cond:
             self._check_running()
-            for session_id, chunk in items:
+            for index, (session_id, chunk) in enumerate(items):
                 try:
+                    if owners is not None:
+                        _check_owner(session_id, self._live(session_id).owner, owners[index])
                     self._enqueue(session_id, chunk)
                     refused.append(None)
                 except SeqServeError as exc:
@@ -199,11 +261,20 @@ class SessionScheduler:
         if len(session.pending) == 1 and not session.busy:
             self._push_ready(session)
 
-    def close(self, session_id: str, *, reason: str = "closed") -> int:
-        """End a session and delete its snapshot; returns its final position."""
+    def close(
+        self, session_id: str, *, reason: str = "closed", owner: str | None = None
+    ) -> int:
+        """End a session and delete its snapshot; returns its final position.
+
+        While the server drains, a stream that ends (reason "stream_ended") only detaches
+        its session: the drain saved it, so the client can resume it elsewhere."""
         with self._cond:
             session = self._live(session_id)
+            _check_owner(session_id, session.owner, owner)
             position = session.position
+            if self._draining and reason == "stream_ended":
+                session.attached = False
+                return position
             self._end(session, reason, NotFoundError(f"session '{session_id}' was closed"))
         with self._store_lock:
             self.store.delete(self.model, session_id)
@@ -217,19 +288,51 @@ class SessionScheduler:
                 session.attached = False
                 session.last_active = time.monotonic()
 
-    def info(self, session_id: str) -> SessionInfo:
+    def info(self, session_id: str, owner: str | None = None) -> SessionInfo:
         with self._cond:
-            return self._info(self._live(session_id))
+            session = self._live(session_id)
+            _check_owner(session_id, session.owner, owner)
+            return self._info(session)
 
     def live_sessions(self) -> int:
         with self._cond:
             return len(self.table)
+
+    def drain_sessions(self, timeout: float) -> int:
+        """Server shutdown: refuse new opens and chunks, let the queued and running ones
+        finish (for up to `timeout` s), then snapshot every live session, kept or not,
+        in one store transaction. Returns how many snapshots were written."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._draining = True
+            while time.monotonic() < deadline and (
+                self._queued or any(s.busy for s in self.table.sessions.values())
+            ):
+                self._cond.wait(0.01)
+            sessions = [
+                s for s in self.table.sessions.values()
+                if s.slot >= 0 and not s.busy and s.position != s.snapshot_position
+            ]
+            snapshots = [self._snapshot(s) for s in sessions]
+            self._save(snapshots)
+            for session in sessions:
+                session.snapshot_position = session.position
+        return len(snapshots)
 
     # ---- lock held ----------------------------------------------------------
     def _check_running(self) -> None:
         if self._stopping:
             metrics.REJECTED.labels(self.model, "draining").inc()
             raise UnavailableError(f"model '{self.model}' is shutting down")
+        if self._draining:
+            raise DrainingError(DRAINING_MESSAGE)
+
+    def _snapshot(self, session: Session, state: bytes | None = None) -> Snapshot:
+        return Snapshot(
+            self.model, session.id, self.version, session.position,
+            self.pool.dump(session.slot) if state is None else state,
+            session.outputs.encode(self._layout), session.owner,
+        )
 
     def _live(self, session_id: str) -> Session:
         session = self.table.get(session_id)
@@ -251,10 +354,12 @@ class SessionScheduler:
             self._ready, (session.pending[0].enqueued, next(self._ready_order), session)
         )
 
-    def _info(self, session: Session, *, resumed: bool = False) -> SessionInfo:
+    def _info(
+        self, session: Session, *, resumed: bool = False, replay: ChunkResult | None = None
+    ) -> SessionInfo:
         return SessionInfo(
             session.id, session.position, resumed, self.pool.row_bytes,
-            len(session.pending), session.attached,
+            len(session.pending), session.attached, replay,
         )
 
     def _end(self, session: Session, reason: str, error: BaseException) -> None:
@@ -309,10 +414,7 @@ class SessionScheduler:
             s for s in self.table.sessions.values()
             if not s.attached and not s.busy and not s.pending and now - s.last_active > timeout
         ]
-        snapshots = [
-            Snapshot(self.model, s.id, self.version, s.position, self.pool.dump(s.slot))
-            for s in idle if s.position != s.snapshot_position
-        ]
+        snapshots = [self._snapshot(s) for s in idle if s.position != s.snapshot_position]
         # Written before the ids are freed (and under the table lock): a client
         # reopening an evicted id at once must find this snapshot, not an older one.
         self._save(snapshots)
@@ -337,11 +439,20 @@ class SessionScheduler:
         policy = self.config.sessions
         every_chunk = policy.snapshot == "every_chunk"
         tick_snapshots = self._tick_snapshots
+        keep = self.replay_steps
+        if keep and self._layout is None:
+            self._layout = OutputLayout.of(outputs)
+        packed = self._layout.pack(outputs) if keep and self._layout is not None else None
         for row, (session, chunk) in enumerate(batch):
             first = session.position
             session.position += chunk.steps
-            per_step = {n: out[row, : chunk.steps] for n, out in outputs.items()}
-            results.append((chunk, ChunkResult(first, session.position, per_step)))
+            if packed is not None:
+                session.outputs.append(first, chunk.steps, packed[row, : chunk.steps].tobytes(),
+                                       keep)
+            # After a resume below what the client had, the outputs it saw are not resent.
+            skip = min(max(session.deliver_from - first, 0), chunk.steps)
+            per_step = {n: out[row, skip : chunk.steps] for n, out in outputs.items()}
+            results.append((chunk, ChunkResult(first + skip, session.position, per_step)))
             if tick_snapshots and (
                 every_chunk
                 or session.position - session.snapshot_position >= policy.every_n_steps
@@ -351,8 +462,7 @@ class SessionScheduler:
         if snapshotted:
             states = self.pool.dump_many([s.slot for s in snapshotted])
             snapshots = [
-                Snapshot(self.model, s.id, self.version, s.position, state)
-                for s, state in zip(snapshotted, states, strict=True)
+                self._snapshot(s, state) for s, state in zip(snapshotted, states, strict=True)
             ]
             # Committed before results go out: a client that saw the output of
             # position p can rely on a snapshot at >= p surviving a crash.
@@ -399,7 +509,7 @@ class SessionScheduler:
         with self._cond:
             sessions = list(self.table.sessions.values())
             snapshots = [
-                Snapshot(self.model, s.id, self.version, s.position, self.pool.dump(s.slot))
+                self._snapshot(s)
                 for s in sessions if s.slot >= 0 and s.position != s.snapshot_position
             ]
             for session in sessions:

@@ -24,6 +24,11 @@ class Snapshot:
     version: int
     position: int
     state: bytes
+    outputs: bytes = b""
+    """The session's recent outputs (replay.OutputLog.encode): what a client that resumes
+    from an earlier position gets again. A store that drops it only loses the replay."""
+    owner: str = ""
+    """Who may resume it (a token digest or a credential identity; "" = anyone)."""
 
 
 class SessionStore(Protocol):
@@ -122,20 +127,27 @@ class SqliteStore:
             self._db.execute(
                 "CREATE INDEX IF NOT EXISTS snapshots_saved_at ON snapshots (saved_at)"
             )
+            if "outputs" not in columns:  # a file written before outputs were kept
+                self._db.execute(
+                    "ALTER TABLE snapshots ADD COLUMN outputs BLOB NOT NULL DEFAULT x''"
+                )
+            if "owner" not in columns:  # ... or before sessions had owners
+                self._db.execute("ALTER TABLE snapshots ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
 
     def save_many(self, snapshots: list[Snapshot]) -> None:
         if not snapshots:
             return
         now = self._clock()
         rows = [
-            (s.model, s.session_id, s.version, s.position, s.state, now) for s in snapshots
+            (s.model, s.session_id, s.version, s.position, s.state, now, s.outputs, s.owner)
+            for s in snapshots
         ]
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO snapshots (model, session_id, version, position, "
-                    "state, saved_at) VALUES (?, ?, ?, ?, ?, ?)", rows
+                    "state, saved_at, outputs, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -161,12 +173,16 @@ class SqliteStore:
     def load(self, model: str, session_id: str) -> Snapshot | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT version, position, state FROM snapshots WHERE model=? AND session_id=?",
+                "SELECT version, position, state, outputs, owner FROM snapshots WHERE model=? AND "
+                "session_id=?",
                 (model, session_id),
             ).fetchone()
         if row is None:
             return None
-        return Snapshot(model, session_id, int(row[0]), int(row[1]), bytes(row[2]))
+        return Snapshot(
+            model, session_id, int(row[0]), int(row[1]), bytes(row[2]), bytes(row[3] or b""),
+            str(row[4] or ""),
+        )
 
     def delete(self, model: str, session_id: str) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from seqserve.server.engine.loop_delivery import deliver as deliver_to_loops
+from seqserve.server.engine.sessions.replay import OutputLog
 from seqserve.server.errors import InvalidArgumentError, ResourceExhaustedError
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")
@@ -85,6 +86,12 @@ class Session:
     """When the session's previous chunk result was made (or it opened): inter-step metric."""
     snapshot_position: int = 0
     """Position of the last snapshot written (or restored)."""
+    outputs: OutputLog = field(default_factory=OutputLog)
+    """The outputs of the last steps, for a client resuming from an earlier position."""
+    deliver_from: int = 0
+    owner: str = ""
+    """Who may touch the session (api/session_access.py); "" = anyone (isolation off)."""
+    """Outputs of steps below this were delivered before a resume: not sent again."""
 
 
 class SessionTable:

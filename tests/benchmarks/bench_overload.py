@@ -1,0 +1,129 @@
+"""Overload: answered throughput, rejection latency and health latency at ~10x capacity.
+
+Starts the real server on a repository, measures capacity (sentences/s at
+concurrency 32, no deadline), then offers 10x that rate open-loop for
+`--seconds` with `--deadline` s deadlines, probing health every 100 ms, and
+prints: answered/s vs capacity, answered p50/p99, rejection p50/p99 by code,
+health p50/max, and the latency of one request 1 s after the load stops.
+
+    flock /tmp/seqserve-bench.lock python tests/benchmarks/bench_overload.py \
+        --model-repository DIR --model numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+from tests.support.server_process import running_server
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def make(model: str, i: int, length: int) -> pb.TranslateRequest:
+    return pb.TranslateRequest(model=model, sentences=[f"{i % 997} thousand"],
+                               options=pb.DecodingOptions(beam_size=4, max_length=length))
+
+
+async def capacity(client, model: str, length: int, seconds: float) -> float:
+    done, end = 0, time.monotonic() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        i = 0
+        while time.monotonic() < end:
+            await client.Translate(make(model, i, length), timeout=60)
+            done, i = done + 1, i + 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(32)))
+    return done / (time.monotonic() - started)
+
+
+async def overload(address: str, args: argparse.Namespace) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        client = pb_grpc.SeqServeStub(channel)
+        health = health_pb2_grpc.HealthStub(channel)
+        cap = await capacity(client, args.model, args.max_length, args.seconds / 2)
+        rate = cap * args.factor
+        answered: list[float] = []
+        refused: dict[str, list[float]] = collections.defaultdict(list)
+        health_seen: list[float] = []
+
+        async def one(i: int) -> None:
+            started = time.monotonic()
+            try:
+                await client.Translate(make(args.model, i, args.max_length),
+                                       timeout=args.deadline)
+                answered.append(time.monotonic() - started)
+            except grpc.aio.AioRpcError as exc:
+                refused[exc.code().name].append(time.monotonic() - started)
+
+        async def probe(end: float) -> None:
+            while time.monotonic() < end:
+                started = time.monotonic()
+                await health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+                health_seen.append(time.monotonic() - started)
+                await asyncio.sleep(0.1)
+
+        end = time.monotonic() + args.seconds
+        prober = asyncio.ensure_future(probe(end))
+        tasks, i, started = [], 0, time.monotonic()
+        while time.monotonic() < end:  # open loop: offered rate regardless of answers
+            due = started + i / rate
+            if due > time.monotonic():
+                await asyncio.sleep(due - time.monotonic())
+            tasks.append(asyncio.ensure_future(one(i)))
+            i += 1
+        await asyncio.gather(*tasks, prober)
+        await asyncio.sleep(1.0)
+        t0 = time.monotonic()
+        await client.Translate(make(args.model, 1, args.max_length), timeout=60)
+        recovery = time.monotonic() - t0
+    took = args.seconds
+    print(f"capacity            {cap:8.1f} req/s (concurrency 32, no deadline)")
+    print(f"offered             {i / took:8.1f} req/s ({args.factor:g}x), "
+          f"deadline {args.deadline} s")
+    print(f"answered            {len(answered) / took:8.1f} req/s = "
+          f"{len(answered) / took / cap:.0%} of capacity; p50 {pct(answered, .5):.3f} s "
+          f"p99 {pct(answered, .99):.3f} s")
+    for code, times in sorted(refused.items()):
+        print(f"refused {code:20s} {len(times):6d}  p50 {pct(times, .5) * 1000:7.1f} ms "
+              f"p99 {pct(times, .99) * 1000:7.1f} ms")
+    print(f"health              p50 {pct(health_seen, .5) * 1000:.1f} ms "
+          f"max {max(health_seen) * 1000:.1f} ms ({len(health_seen)} probes)")
+    print(f"request 1 s after   {recovery:.3f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-repository", type=Path, required=True)
+    parser.add_argument("--model", default="numbers")
+    parser.add_argument("--factor", type=float, default=10.0)
+    parser.add_argument("--deadline", type=float, default=2.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--max-length", type=int, default=40)
+    args = parser.parse_args()
+    with running_server(args.model_repository) as server:
+        asyncio.run(overload(server.address, args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

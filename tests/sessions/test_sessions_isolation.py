@@ -1,0 +1,105 @@
+"""Sessions belong to whoever opened them (--session-tokens required): without the
+session_token the open returned, another client can neither read, advance, close nor
+reopen the session, over the unary calls, PredictMany or a Predict stream."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from seqserve.server.api.caller import caller_namespace
+from tests.integration.grpc_helpers import stub
+from tests.sessions.session_helpers import OpenStream, chunk_message
+from tests.support.server_process import ServerProcess, running_server
+
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.fixture(scope="module")
+def isolated_server(streaming_repository: Path) -> Iterator[ServerProcess]:
+    with running_server(streaming_repository, extra_args=["--session-tokens", "required"]) as p:
+        yield p
+
+
+def code_of(call) -> grpc.StatusCode:
+    try:
+        call()
+    except grpc.RpcError as exc:
+        return exc.code()
+    return grpc.StatusCode.OK
+
+
+def chunk() -> pb.Chunk:
+    return chunk_message(values=[330.0, 331.0]).chunk
+
+
+def test_another_client_cannot_touch_a_session(isolated_server: ServerProcess) -> None:
+    channel, client = stub(isolated_server.address)
+    with channel:
+        mine = client.OpenSession(pb.OpenSessionRequest(model="co2", session_id="owned-1"))
+        token = mine.session_token
+        assert len(token) >= 32
+        ref = {"model": "co2", "session_id": "owned-1"}
+        # The owner, with its token, does everything.
+        step = client.PredictStep(pb.PredictStepRequest(**ref, chunk=chunk(), session_token=token))
+        assert step.position == 2
+        for bad in ("", "x" * 32, token[:-1] + ("A" if token[-1] != "A" else "B")):
+            assert code_of(lambda t=bad: client.GetSession(
+                pb.SessionRef(**ref, session_token=t))) == DENIED
+            assert code_of(lambda t=bad: client.PredictStep(
+                pb.PredictStepRequest(**ref, chunk=chunk(), session_token=t))) == DENIED
+            assert code_of(lambda t=bad: client.CloseSession(
+                pb.SessionRef(**ref, session_token=t))) == DENIED
+            assert code_of(lambda t=bad: client.OpenSession(
+                pb.OpenSessionRequest(**ref, session_token=t))) == DENIED
+        many = client.PredictMany(iter([pb.PredictManyRequest(request_id=1, steps=[
+            pb.PredictStepRequest(**ref, chunk=chunk()),
+            pb.PredictStepRequest(**ref, chunk=chunk(), session_token=token),
+        ])]))
+        (response,) = list(many)
+        assert response.results[0].error.code == DENIED.value[0]
+        assert response.results[1].response.position == 4
+        # Nothing the others tried advanced it.
+        info = client.GetSession(pb.SessionRef(**ref, session_token=token))
+        assert info.position == 4
+        again = client.OpenSession(pb.OpenSessionRequest(**ref, session_token=token))
+        assert again.session_token == token
+        client.CloseSession(pb.SessionRef(**ref, session_token=token))
+
+
+def test_a_stream_session_is_reopened_only_with_its_token(isolated_server) -> None:
+    channel, client = stub(isolated_server.address)
+    with channel:
+        stream = OpenStream(client, "co2", "owned-stream", keep=True)
+        token = stream.recv().session.session_token
+        assert token
+        stream.step(chunk_message(values=[330.0]))
+        stream.finish()
+        other = OpenStream(client, "co2", "owned-stream")
+        with pytest.raises(grpc.RpcError) as raised:
+            other.recv()
+        assert raised.value.code() == DENIED
+        ref = pb.SessionRef(model="co2", session_id="owned-stream", session_token=token)
+        assert client.GetSession(ref).position == 1
+        client.CloseSession(ref)
+
+
+class _Context:
+    def __init__(self, peer: str) -> None:
+        self._peer = peer
+
+    def peer(self) -> str:
+        return self._peer
+
+    def auth_context(self) -> dict:
+        return {}
+
+
+def test_kserve_sequence_ids_live_in_the_callers_namespace() -> None:
+    assert caller_namespace(_Context("ipv4:10.0.0.1:5000")) == "peer:ipv4:10.0.0.1"
+    assert caller_namespace(_Context("ipv4:10.0.0.1:6000")) == "peer:ipv4:10.0.0.1"
+    assert caller_namespace(_Context("ipv4:10.0.0.2:5000")) != "peer:ipv4:10.0.0.1"

@@ -58,6 +58,8 @@ class ServeSettings:
     """Batching policy for every model (continuous|static|sequential); None = per config."""
     grace_seconds: float = 10.0
     """How long in-flight RPCs may run after a shutdown signal."""
+    session_store: str | None = None
+    """Store for every streaming model (memory, sqlite:PATH, redis://...); None = per config."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -169,7 +171,8 @@ def _default_manager(settings: ServeSettings) -> ServingManager:
     # and the client subcommands do not need.
     from seqserve.server.engine.manager import ModelManager
 
-    return ModelManager(settings.model_repository, policy_override=settings.policy)
+    return ModelManager(settings.model_repository, policy_override=settings.policy,
+                        session_store=settings.session_store)
 
 
 def _log_models(models: ModelLookup) -> None:

@@ -73,6 +73,15 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--grace", type=float, default=10.0, help="seconds in-flight RPCs get on shutdown"
     )
     p.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
+    p.add_argument(
+        "--session-store", metavar="SPEC",
+        help="session store of every streaming model: memory, sqlite:PATH or "
+        "redis://HOST:PORT/DB[?lease_seconds=S&ttl_seconds=S] (default: per config.yaml)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes; worker i listens on --port+i (metrics on --metrics-port+i)",
+    )
     p.set_defaults(handler=_cmd_serve)
 
 
@@ -117,6 +126,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.workers < 1:
+        print("seqserve serve: error: --workers must be >= 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        from seqserve.server.supervisor import supervise
+
+        child = ["--model-repository", str(args.model_repository), "--host", args.host,
+                 "--grace", str(args.grace), "--log-level", args.log_level]
+        child += ["--policy", args.policy] if args.policy else []
+        child += ["--session-store", args.session_store] if args.session_store else []
+        return supervise(args.workers, child, args.port, args.metrics_port)
     from seqserve.server.app import ServeSettings, run
     from seqserve.server.errors import SeqServeError
 
@@ -127,6 +147,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         policy=args.policy,
         grace_seconds=args.grace,
+        session_store=args.session_store,
     )
     try:
         return run(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -25,9 +26,18 @@ _LOADERS["streaming"] = StreamingModel
 
 
 class ModelManager:
-    def __init__(self, repository: Path, *, policy_override: str | None = None) -> None:
+    def __init__(
+        self, repository: Path, *, policy_override: str | None = None,
+        session_store: str | None = None,
+    ) -> None:
         self.repository = ModelRepository(repository)
         self.policy_override = policy_override
+        self.session_store: dict | None = None
+        """SessionStoreConfig fields for every streaming model (`--session-store`)."""
+        if session_store:
+            from seqserve.server.engine.sessions.store_choice import parse_store_spec
+
+            self.session_store = parse_store_spec(session_store)
         self._models: dict[str, Seq2SeqModel] = {}
         self._lock = threading.Lock()
 
@@ -40,6 +50,11 @@ class ModelManager:
         loader = _LOADERS.get(resolved.config.kind)
         if loader is None:
             raise UnavailableError(f"model '{name}': kind '{resolved.config.kind}' not supported")
+        if self.session_store and resolved.config.kind == "streaming":
+            from seqserve.server.engine.sessions.store_choice import with_store
+
+            resolved = dataclasses.replace(
+                resolved, config=with_store(resolved.config, self.session_store))
         model = loader(
             resolved, policy=self.policy_override,
             available_versions=self.repository.versions(name),

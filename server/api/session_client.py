@@ -16,6 +16,15 @@ import grpc
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 
+SESSION_HEADER = "x-seqserve-session"
+"""Request metadata carrying the session id, so a balancer (deploy/haproxy) can send
+every RPC of one session to the replica that owns it."""
+
+
+def session_metadata(session_id: str) -> tuple[tuple[str, str], ...]:
+    """Call metadata for a session's RPCs (empty without an id: any replica will do)."""
+    return ((SESSION_HEADER, session_id),) if session_id else ()
+
 
 def open_message(model: str, session_id: str = "", *, keep: bool = False) -> pb.PredictRequest:
     return pb.PredictRequest(open=pb.OpenSessionRequest(model=model, session_id=session_id,
@@ -45,7 +54,8 @@ def stream(
         yield open_message(model, session_id, keep=keep)
         yield from chunks
 
-    return list(stub.Predict(requests(), timeout=timeout))
+    return list(stub.Predict(requests(), timeout=timeout,
+                             metadata=session_metadata(session_id)))
 
 
 def _describe(step: pb.StepOutput) -> str:

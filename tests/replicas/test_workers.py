@@ -48,11 +48,14 @@ def _start(replica_repository, workers: int) -> tuple[subprocess.Popen[str], lis
     return process, [f"127.0.0.1:{port + i}" for i in range(workers)], lines
 
 
-def test_two_workers_serve_on_consecutive_ports_and_stop_on_sigterm(replica_repository):
+def test_workers_serve_on_consecutive_ports_a_dead_one_is_reported_sigterm_stops_all(
+    replica_repository,
+):
     process, addresses, lines = _start(replica_repository, 2)
     try:
         deadline = time.monotonic() + 120
-        while sum(LISTENING in line for line in lines) < 2:
+        while not any("pids" in line for line in lines) or \
+                sum(LISTENING in line for line in lines) < 2:
             assert process.poll() is None, "".join(lines)
             assert time.monotonic() < deadline, "".join(lines)
             time.sleep(0.1)
@@ -60,31 +63,6 @@ def test_two_workers_serve_on_consecutive_ports_and_stop_on_sigterm(replica_repo
             channel, client = stub(address)
             assert len(client.Translate(request(["seven"]), timeout=30).translations) == 1
             channel.close()
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(60) == 0
-        for address in addresses:  # every worker stopped with it
-            channel, client = stub(address)
-            try:
-                client.ListModels(pb.ListModelsRequest(), timeout=2)
-                raise AssertionError(f"{address} still serving")
-            except grpc.RpcError as exc:
-                assert exc.code() in (grpc.StatusCode.UNAVAILABLE,
-                                      grpc.StatusCode.DEADLINE_EXCEEDED)
-            channel.close()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(10)
-
-
-def test_a_dead_worker_is_reported_not_restarted(replica_repository):
-    process, addresses, lines = _start(replica_repository, 2)
-    try:
-        deadline = time.monotonic() + 120
-        while not any("pids" in line for line in lines) or \
-                sum(LISTENING in line for line in lines) < 2:
-            assert time.monotonic() < deadline, "".join(lines)
-            time.sleep(0.1)
         pids = [int(p) for p in next(x for x in lines if "pids" in x).split("pids")[1].split()]
         os.kill(pids[0], signal.SIGKILL)
         assert _wait(lambda: any("worker 0" in line and "not restarting" in line
@@ -94,8 +72,18 @@ def test_a_dead_worker_is_reported_not_restarted(replica_repository):
         assert len(client.Translate(request(["eight"]), timeout=30).translations) == 1
         channel.close()
         assert process.poll() is None
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)  # forwarded: the live worker drains and exits
         assert process.wait(60) == 1  # a worker died: the supervisor says so
+        assert _wait(lambda: not os.path.exists(f"/proc/{pids[1]}"), 10)
+        for address in addresses:
+            channel, client = stub(address)
+            try:
+                client.ListModels(pb.ListModelsRequest(), timeout=2)
+                raise AssertionError(f"{address} still serving")
+            except grpc.RpcError as exc:
+                assert exc.code() in (grpc.StatusCode.UNAVAILABLE,
+                                      grpc.StatusCode.DEADLINE_EXCEEDED)
+            channel.close()
     finally:
         if process.poll() is None:
             process.kill()

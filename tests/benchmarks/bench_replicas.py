@@ -71,15 +71,23 @@ def workers(repository: Path, count: int, store: str) -> Iterator[list[tuple[int
 async def sessions_load(address: str, sessions: int, rate: float, seconds: float) -> dict:
     message = pb.PredictRequest(chunk=pb.Chunk(values=pb.FloatValues(values=[340.0])))
     tag = f"{time.time_ns()}"
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = pb_grpc.SeqServeStub(channel)
-        calls = []
-        for i in range(sessions):
+    # Several client connections, as many users behind a few gateways would be.
+    # (A local subchannel pool each: otherwise equal channels share one connection.)
+    channels = [grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(max(1, sessions // 250))]
+    async with contextlib.AsyncExitStack() as stack:
+        for channel in channels:
+            await stack.enter_async_context(channel)
+        stubs = [pb_grpc.SeqServeStub(channel) for channel in channels]
+
+        async def open_one(i: int):  # -> a grpc.aio stream call
             sid = f"bench-{tag}-{i}"
-            call = stub.Predict(metadata=session_metadata(sid))
+            call = stubs[i % len(stubs)].Predict(metadata=session_metadata(sid))
             await call.write(open_message("co2", sid))
             await call.read()
-            calls.append(call)
+            return call
+
+        calls = [await open_one(i) for i in range(sessions)]
 
         async def step(i: int) -> None:
             await calls[i].write(message)

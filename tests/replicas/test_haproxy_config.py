@@ -24,6 +24,8 @@ def test_generated_config_is_valid_and_routes_as_designed(tmp_path):
     assert "replica3" not in text
     assert "balance hdr(x-seqserve-session)" in text and "hash-type consistent" in text
     assert "balance roundrobin" in text
+    # Long-lived Predict streams: far more than HAProxy's default 100 per connection.
+    assert "tune.h2.max-concurrent-streams 4096" in text
     path = tmp_path / "haproxy.cfg"
     path.write_text(text)
     result = _check(path)

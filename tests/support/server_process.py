@@ -102,10 +102,14 @@ def start_servers(
     results: list[ServerProcess | BaseException | None] = [None] * count
 
     def enter(index: int) -> None:
-        try:
-            results[index] = managers[index].__enter__()
-        except BaseException as exc:  # re-raised below, after every thread is done
-            results[index] = exc
+        for attempt in range(2):  # once more if a free port was taken meanwhile
+            try:
+                results[index] = managers[index].__enter__()
+                return
+            except BaseException as exc:  # re-raised below, after every thread is done
+                results[index] = exc
+                if attempt == 0:
+                    managers[index] = running_server(repository, extra_args=extra_args)
 
     threads = [threading.Thread(target=enter, args=(i,)) for i in range(count)]
     for thread in threads:

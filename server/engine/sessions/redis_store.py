@@ -148,7 +148,6 @@ class RedisSessionStore:
         self._release = self.redis.register_script(_RELEASE)
         self._owned: dict[tuple[str, str], str] = {}
         """(model, session id) -> our lease value "<owner>|<token>"."""
-        self._lost: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.round_trips = 0
@@ -194,7 +193,6 @@ class RedisSessionStore:
         token = int(reply[1])
         with self._lock:
             self._owned[(model, session_id)] = f"{self.owner}|{token}"
-            self._lost.discard((model, session_id))
         return token
 
     def owns(self, model: str, session_id: str) -> bool:
@@ -217,11 +215,6 @@ class RedisSessionStore:
             keys=redis_keys, args=["1" if delete else "0", *[v for _, v in values]]))
         return int(reply)  # type: ignore[arg-type]
 
-    def lost(self) -> set[tuple[str, str]]:
-        """Sessions whose lease the renewer found taken (their writes are refused)."""
-        with self._lock:
-            return set(self._lost)
-
     # ---- SessionStore ------------------------------------------------------------
     def save_many(self, snapshots: list[Snapshot]) -> list[Snapshot]:
         """Write a tick's snapshots in one script call; returns the ones refused
@@ -241,9 +234,7 @@ class RedisSessionStore:
         if refused:
             with self._lock:
                 for snap in refused:
-                    key = (snap.model, snap.session_id)
-                    self._owned.pop(key, None)
-                    self._lost.add(key)
+                    self._owned.pop((snap.model, snap.session_id), None)
             log.warning("session store refused %d stale snapshot(s) (lease lost): %s",
                         len(refused), ", ".join(s.session_id for s in refused[:5]))
         return refused
@@ -278,7 +269,8 @@ class RedisSessionStore:
 
     # ---- renewal -----------------------------------------------------------------
     def renew(self) -> None:
-        """Extend every lease we hold, in one call; mark the ones found taken."""
+        """Extend every lease we hold, in one call; forget the ones found taken (their
+        sessions' next snapshot is refused, which ends them on this replica)."""
         with self._lock:
             owned = list(self._owned.items())
         if not owned:
@@ -294,7 +286,6 @@ class RedisSessionStore:
                 for key, value in gone:
                     if self._owned.get(key) == value:
                         del self._owned[key]
-                        self._lost.add(key)
             log.warning("lost %d session lease(s) (expired or taken over)", len(gone))
 
     def _renew_loop(self) -> None:

@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from seqserve.client import convert
-from seqserve.client.session_client import chunk_message, open_message, stream
+from seqserve.client.session_client import (
+    chunk_message,
+    open_message,
+    session_metadata,
+    stream,
+)
 from seqserve.client.translation_client import TranslationClient
 from seqserve.client.types import DecodingOptions, SentenceResult
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
@@ -63,6 +68,13 @@ class PredictReply:
     session_id: str
     steps: list[Step]
     """One per input step, over every chunk, in order."""
+    position: int = 0
+    """The session's position when it opened (where the sent chunks started)."""
+    resumed: bool = False
+    session_token: str = ""
+    """Set by servers with session isolation: pass it to reopen or resume the session."""
+    replayed: list[Step] = field(default_factory=list)
+    """With `resume_from`: the outputs of steps resume_from..position-1, sent again."""
 
 
 Chunk = Sequence[float] | str
@@ -124,14 +136,24 @@ class SeqServeClient(TranslationClient):
 
     def predict(
         self, chunks: Sequence[Chunk], *, model: str, session_id: str = "", top_k: int = 0,
-        keep: bool = False,
+        keep: bool = False, resume_from: int | None = None, session_token: str = "",
     ) -> PredictReply:
-        """Run `chunks` through one session (new, or `session_id`) on one Predict stream."""
+        """Run `chunks` through one session (new, or `session_id`) on one Predict stream.
+
+        Resuming after an UNAVAILABLE (a drain, a lost replica): pass the position
+        after the last step received as `resume_from` and send the chunks from the
+        reply's `position`; missed outputs come back in `replayed`."""
         messages = [_chunk_request(chunk, top_k) for chunk in chunks]
         responses = stream(self._stub, model, messages, session_id, keep=keep,
-                           timeout=self.timeout or 60.0)
+                           timeout=self.timeout or 60.0, resume_from=resume_from,
+                           session_token=session_token)
+        opened = responses[0].session
         steps = [_step(s) for response in responses[1:] for s in response.steps]
-        return PredictReply(responses[0].session.session_id, steps)
+        return PredictReply(
+            opened.session_id, steps, position=opened.position, resumed=opened.resumed,
+            session_token=opened.session_token,
+            replayed=[_step(s) for s in opened.replay.steps],
+        )
 
     def predict_stream(
         self, chunks: Iterable[Chunk], *, model: str, session_id: str = "", top_k: int = 0,
@@ -146,7 +168,8 @@ class SeqServeClient(TranslationClient):
             for chunk in chunks:
                 yield _chunk_request(chunk, top_k)
 
-        responses = self._stub.Predict(requests(), timeout=self.timeout)
+        responses = self._stub.Predict(requests(), timeout=self.timeout,
+                                       metadata=session_metadata(session_id))
         for response in responses:
             if response.HasField("session"):
                 yield response.session.session_id

@@ -18,10 +18,29 @@ from seqserve.client.security import add_client_security_arguments, client_secur
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 
+SESSION_HEADER = "x-seqserve-session"
+"""Request metadata carrying the session id, so a balancer (deploy/haproxy) can send
+every RPC of one session to the replica that owns it."""
 
-def open_message(model: str, session_id: str = "", *, keep: bool = False) -> pb.PredictRequest:
-    return pb.PredictRequest(open=pb.OpenSessionRequest(model=model, session_id=session_id,
-                                                        keep=keep))
+
+def session_metadata(session_id: str) -> tuple[tuple[str, str], ...]:
+    """Call metadata for a session's RPCs (empty without an id: any replica will do)."""
+    return ((SESSION_HEADER, session_id),) if session_id else ()
+
+
+def open_message(
+    model: str, session_id: str = "", *, keep: bool = False, resume_from: int | None = None,
+    session_token: str = "",
+) -> pb.PredictRequest:
+    """The stream's first message. `resume_from`: the position of the last response the
+    client received (the server replays what it missed); `session_token`: the token the
+    session's first open returned (servers with --session-tokens required)."""
+    request = pb.OpenSessionRequest(
+        model=model, session_id=session_id, keep=keep, session_token=session_token
+    )
+    if resume_from is not None:
+        request.resume_from = resume_from
+    return pb.PredictRequest(open=request)
 
 
 def chunk_message(
@@ -40,14 +59,17 @@ def chunk_message(
 def stream(
     stub: pb_grpc.SeqServeStub, model: str, chunks: list[pb.PredictRequest],
     session_id: str = "", *, keep: bool = False, timeout: float = 60.0,
+    resume_from: int | None = None, session_token: str = "",
 ) -> list[pb.PredictResponse]:
     """One Predict stream: open, send every chunk, return every response (open's first)."""
 
     def requests() -> Iterator[pb.PredictRequest]:
-        yield open_message(model, session_id, keep=keep)
+        yield open_message(model, session_id, keep=keep, resume_from=resume_from,
+                           session_token=session_token)
         yield from chunks
 
-    return list(stub.Predict(requests(), timeout=timeout))
+    return list(stub.Predict(requests(), timeout=timeout,
+                             metadata=session_metadata(session_id)))
 
 
 def _describe(step: pb.StepOutput) -> str:

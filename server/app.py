@@ -29,7 +29,7 @@ from seqserve.server.api.health import HEALTH_SERVICE_NAME, HealthReporter
 from seqserve.server.api.kserve.servicer import DESCRIPTOR_POOL as KSERVE_POOL
 from seqserve.server.api.kserve.servicer import SERVICE_NAME as KSERVE_SERVICE_NAME
 from seqserve.server.api.kserve.servicer import add_kserve_servicer
-from seqserve.server.api.metrics_http import start_metrics_http
+from seqserve.server.api.metrics_http import MetricsServer, start_metrics_http
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.reflection import enable_reflection
 from seqserve.server.api.request_decoding import RequestDecodingInterceptor
@@ -76,6 +76,8 @@ class ServeSettings:
     pre_stop_seconds: float = 0.0
     """After a shutdown signal, health says NOT_SERVING for this long while the server
     still serves, so load balancers stop routing to it before it refuses work."""
+    session_store: str | None = None
+    """Store for every streaming model (memory, sqlite:PATH, redis://...); None = per config."""
 
 
 def format_address(host: str, port: int) -> str:
@@ -198,7 +200,7 @@ def _default_manager(settings: ServeSettings) -> ServingManager:
 
     return ModelManager(
         settings.model_repository, policy_override=settings.policy,
-        max_models=settings.max_models,
+        max_models=settings.max_models, session_store=settings.session_store,
     )
 
 
@@ -226,8 +228,9 @@ async def serve(
     """Run the server until a signal (or `stop`, for embedding and tests) ends it."""
     stop = stop or asyncio.Event()
     signals = _Signals(stop)
-    # Teardown runs in reverse order of setup: metrics, gRPC stop (in-flight
-    # RPCs still use the engine during the grace period), manager, signals.
+    # Teardown runs in reverse order of setup: gRPC stop (in-flight RPCs still
+    # use the engine during the grace period), metrics (up through the drain, so
+    # it is scraped and /ready says 503 to balancers), manager, signals.
     async with contextlib.AsyncExitStack() as teardown:
         signals.install()
         teardown.callback(signals.remove)
@@ -240,6 +243,8 @@ async def serve(
         # load on a worker thread; SERVING once they are. A broken model is
         # FAILED in the model index and the others serve.
         await grpc_server.start(serving=False)
+        metrics_servers: list[MetricsServer] = []
+        teardown.callback(lambda: [server.close() for server in metrics_servers])
         teardown.push_async_callback(
             grpc_server.stop, settings.grace_seconds, cut_short=signals.force,
             pre_stop=settings.pre_stop_seconds,
@@ -250,9 +255,10 @@ async def serve(
         if settings.metrics_port >= 0:
             metrics_host = settings.security.metrics_host or settings.host
             metrics = start_metrics_http(
-                metrics_host, settings.metrics_port, tls=settings.security.metrics_tls
+                metrics_host, settings.metrics_port, tls=settings.security.metrics_tls,
+                ready=lambda: grpc_server.health.serving,
             )
-            teardown.callback(metrics.close)
+            metrics_servers.append(metrics)
             metrics_address = format_address(metrics_host, metrics.port)
             logger.info("metrics on http://%s/metrics", metrics_address)
             print(f"seqserve metrics on {metrics_address}", flush=True)

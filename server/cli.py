@@ -110,6 +110,15 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
     from seqserve.server.api.security_cli import add_security_arguments
 
     add_security_arguments(p)
+    p.add_argument(
+        "--session-store", metavar="SPEC",
+        help="session store of every streaming model: memory, sqlite:PATH or "
+        "redis://HOST:PORT/DB[?lease_seconds=S&ttl_seconds=S] (default: per config.yaml)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes; worker i listens on --port+i (metrics on --metrics-port+i)",
+    )
     p.set_defaults(handler=_cmd_serve)
 
 
@@ -160,6 +169,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.workers < 1:
+        print("seqserve serve: error: --workers must be >= 1", file=sys.stderr)
+        return 2
+    if args.workers > 1:
+        from seqserve.server.supervisor import supervise
+        from seqserve.server.worker_argv import worker_argv
+
+        child = worker_argv(build_parser(), args)
+        return supervise(args.workers, child, args.port, args.metrics_port)
     from seqserve.server.api.security_cli import security_from_args
     from seqserve.server.app import ServeSettings, run
     from seqserve.server.errors import SeqServeError
@@ -180,6 +198,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         security=security,
         pre_stop_seconds=args.pre_stop_delay,
         session_tokens=args.session_tokens == "required",
+        session_store=args.session_store,
     )
     try:
         return run(settings)

@@ -139,7 +139,7 @@ def read_settings_file(path: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- parsing
 
 
-def _serve_subparser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def serve_subparser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction) and "serve" in action.choices:
             return action.choices["serve"]
@@ -202,7 +202,7 @@ def parse_serve(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argpars
     Returns the namespace argparse would give, every setting filled in; raises
     SettingsError naming the key when a setting is unknown, missing or invalid.
     """
-    serve = _serve_subparser(parser)
+    serve = serve_subparser(parser)
     actions = setting_actions(serve)
     explicit = _explicit_flags(parser, serve, argv)
     config = explicit.get(CONFIG_DEST)

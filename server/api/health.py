@@ -26,6 +26,9 @@ class HealthReporter:
     def __init__(self, services: Sequence[str]) -> None:
         self.servicer = health_aio.HealthServicer()
         self._names = ["", *services]
+        self.serving = False
+        """What the overall status says now; read from other threads (/ready)."""
+        self._draining = False
 
     def add_to_server(self, server: grpc.aio.Server) -> None:
         health_pb2_grpc.add_HealthServicer_to_server(self.servicer, server)
@@ -33,9 +36,11 @@ class HealthReporter:
     async def set_serving(self, serving: bool) -> None:
         """Report every name as SERVING or NOT_SERVING (ignored once draining)."""
         status = _SERVING if serving else _NOT_SERVING
+        self.serving = serving and not self._draining
         for name in self._names:
             await self.servicer.set(name, status)
 
     async def drain(self) -> None:
         """NOT_SERVING for every name, permanently: clients stop sending new work."""
+        self._draining, self.serving = True, False
         await self.servicer.enter_graceful_shutdown()

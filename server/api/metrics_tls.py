@@ -15,10 +15,7 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import make_wsgi_app
-
 from seqserve.server.api.security_settings import TlsFiles
-from seqserve.server.metrics import REGISTRY
 
 HANDSHAKE_SECONDS = 10.0
 
@@ -39,7 +36,9 @@ def _context(tls: TlsFiles) -> ssl.SSLContext:
     return context
 
 
-def start_metrics_https(host: str, port: int, tls: TlsFiles) -> tuple[WSGIServer, threading.Thread]:
+def start_metrics_https(
+    host: str, port: int, tls: TlsFiles, app: Any
+) -> tuple[WSGIServer, threading.Thread]:
     context = _context(tls)
 
     class Server(ThreadingMixIn, WSGIServer):
@@ -54,7 +53,7 @@ def start_metrics_https(host: str, port: int, tls: TlsFiles) -> tuple[WSGIServer
         def handle_error(self, request: Any, client_address: Any) -> None:
             pass  # a failed handshake or a reset connection is the client's problem
 
-    httpd = make_server(host, port, make_wsgi_app(REGISTRY), Server, handler_class=_QuietHandler)
+    httpd = make_server(host, port, app, Server, handler_class=_QuietHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     return httpd, thread

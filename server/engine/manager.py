@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -66,10 +67,17 @@ class ModelManager:
     def __init__(
         self, repository: Path, *, policy_override: str | None = None,
         max_models: int = DEFAULT_MAX_MODELS,
+        session_store: str | None = None,
     ) -> None:
         self.repository = ModelRepository(repository)
         self.policy_override = policy_override
         self.max_models = max_models
+        self.session_store: dict | None = None
+        """SessionStoreConfig fields for every streaming model (`--session-store`)."""
+        if session_store:
+            from seqserve.server.engine.sessions.store_choice import parse_store_spec
+
+            self.session_store = parse_store_spec(session_store)
         # name -> version -> the loaded model (several versions by version policy).
         self._models: dict[str, dict[int, Any]] = {}
         self._lock = threading.Lock()
@@ -174,6 +182,11 @@ class ModelManager:
         loader = _LOADERS.get(resolved.config.kind)
         if loader is None:
             raise UnavailableError(f"model '{name}': kind '{resolved.config.kind}' not supported")
+        if self.session_store and resolved.config.kind == "streaming":
+            from seqserve.server.engine.sessions.store_choice import with_store
+
+            resolved = dataclasses.replace(
+                resolved, config=with_store(resolved.config, self.session_store))
         try:
             model = loader(resolved, policy=self.policy_override, available_versions=available)
         except SeqServeError:

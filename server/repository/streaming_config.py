@@ -77,9 +77,17 @@ class SessionLimits(StrictModel):
 
 
 class SessionStoreConfig(StrictModel):
-    store: Literal["memory", "sqlite"] = "memory"
+    store: Literal["memory", "sqlite", "redis"] = "memory"
     sqlite_path: str = "sessions.sqlite"
     """SQLite file; relative paths resolve against the version directory."""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """Redis shared by every replica (snapshots + one ownership lease per session)."""
+    lease_seconds: float = Field(10.0, gt=0)
+    """Redis: how long a replica's claim on a session outlives its last renewal (the
+    takeover delay after a replica dies without releasing)."""
+    ttl_seconds: float | None = Field(None, gt=0)
+    """Redis: a snapshot expires this long after its session left every replica;
+    default twice the idle timeout."""
     snapshot: Literal["every_chunk", "every_n_steps", "on_evict"] = "every_chunk"
     """When state is written: after every chunk, once N steps passed since the last
     snapshot, or only when a session leaves memory without being closed."""

@@ -91,3 +91,35 @@ def running_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+
+
+def start_servers(
+    stack, count: int, repository: Path, *, extra_args: list[str] | None = None,
+) -> list[ServerProcess]:
+    """Start `count` servers at once (loading models in parallel), each stopped when
+    the ExitStack `stack` closes."""
+    managers = [running_server(repository, extra_args=extra_args) for _ in range(count)]
+    results: list[ServerProcess | BaseException | None] = [None] * count
+
+    def enter(index: int) -> None:
+        for attempt in range(2):  # once more if a free port was taken meanwhile
+            try:
+                results[index] = managers[index].__enter__()
+                return
+            except BaseException as exc:  # re-raised below, after every thread is done
+                results[index] = exc
+                if attempt == 0:
+                    managers[index] = running_server(repository, extra_args=extra_args)
+
+    threads = [threading.Thread(target=enter, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for manager, result in zip(managers, results, strict=True):
+        if isinstance(result, ServerProcess):
+            stack.push(manager.__exit__)
+    for result in results:
+        if not isinstance(result, ServerProcess):
+            raise RuntimeError(f"a server did not start: {result}")
+    return results  # type: ignore[return-value]

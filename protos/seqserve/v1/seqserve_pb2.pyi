@@ -44,6 +44,7 @@ class SessionStore(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SESSION_STORE_UNSPECIFIED: _ClassVar[SessionStore]
     SESSION_STORE_MEMORY: _ClassVar[SessionStore]
     SESSION_STORE_SQLITE: _ClassVar[SessionStore]
+    SESSION_STORE_REDIS: _ClassVar[SessionStore]
 
 class SnapshotPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -73,6 +74,7 @@ STREAMING_INPUT_TYPE_TOKENS: StreamingInputType
 SESSION_STORE_UNSPECIFIED: SessionStore
 SESSION_STORE_MEMORY: SessionStore
 SESSION_STORE_SQLITE: SessionStore
+SESSION_STORE_REDIS: SessionStore
 SNAPSHOT_POLICY_UNSPECIFIED: SnapshotPolicy
 SNAPSHOT_POLICY_EVERY_CHUNK: SnapshotPolicy
 SNAPSHOT_POLICY_EVERY_N_STEPS: SnapshotPolicy

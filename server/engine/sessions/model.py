@@ -58,6 +58,13 @@ class PredictResult:
 
 def make_store(version: ModelVersion, config: StreamingConfig) -> SessionStore:
     spec = config.sessions
+    if spec.store == "redis":
+        from seqserve.server.engine.sessions.redis_store import RedisSessionStore
+
+        return RedisSessionStore(
+            spec.redis_url, lease_seconds=spec.lease_seconds,
+            ttl_seconds=spec.ttl_seconds or 2 * config.limits.idle_timeout_seconds,
+        )
     if spec.store == "sqlite":
         path = Path(spec.sqlite_path)
         return SqliteStore(

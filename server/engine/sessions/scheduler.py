@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from seqserve.server import metrics
+from seqserve.server.engine.sessions.redis_store import SessionOwnedElsewhereError
 from seqserve.server.engine.sessions.replay import OutputLayout, OutputLog
 from seqserve.server.engine.sessions.state_pool import StatePool
 from seqserve.server.engine.sessions.step_graph import StepGraph
@@ -157,8 +158,26 @@ class SessionScheduler:
                     live.deliver_from = max(live.position, resume_from)
                 metrics.SESSIONS_OPENED.labels(self.model, "attached").inc()
                 return self._info(live, replay=replay)
-        # The store read happens outside the lock (it may touch disk).
-        snapshot = self._find_snapshot(sid) if session_id else None
+        # A shared store (Redis) hands each session to one replica at a time: take
+        # its lease first (or fail naming the owner), then read the snapshot the
+        # previous owner left. The store calls happen outside the lock (network, disk).
+        claim = getattr(self.store, "claim", None)
+        if claim is not None:
+            claim(self.model, sid)
+        try:
+            return self._open_new(
+                sid, snapshot=self._find_snapshot(sid) if session_id else None,
+                attach=attach, resume_from=resume_from, owner=owner,
+            )
+        except BaseException:
+            if claim is not None and self.table.get(sid) is None:
+                self._release_leases([sid])
+            raise
+
+    def _open_new(
+        self, sid: str, *, snapshot: Snapshot | None, attach: bool, resume_from: int | None,
+        owner: str | None,
+    ) -> SessionInfo:
         accepted = {self.version, *(version for _, version in self.inherited)}
         if snapshot is not None and snapshot.version not in accepted:
             why = self._refused_versions.get(snapshot.version, "its state may not fit")
@@ -420,6 +439,8 @@ class SessionScheduler:
         self._save(snapshots)
         for session in idle:
             self._end(session, "idle", NotFoundError(f"session '{session.id}' expired"))
+        if idle:
+            self._release_leases([s.id for s in idle])
 
     def _run(self, batch: list[tuple[Session, Chunk]]) -> None:
         ticked = time.monotonic()
@@ -466,7 +487,9 @@ class SessionScheduler:
             ]
             # Committed before results go out: a client that saw the output of
             # position p can rely on a snapshot at >= p surviving a crash.
-            self._save(snapshots, snapshotted)
+            fenced = self._save(snapshots, snapshotted)
+            if fenced:
+                results = self._fence_off(batch, results, fenced)
         done = time.monotonic()
         metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(done - ticked)
         inter_step = metrics.SESSION_INTER_STEP_SECONDS.labels(self.model)
@@ -476,6 +499,26 @@ class SessionScheduler:
         with self._cond:
             self._finish(batch, done)
         deliver(results)
+
+    def _fence_off(
+        self, batch: list[tuple[Session, Chunk]], results: list, fenced: list[Snapshot],
+    ) -> list:
+        """Sessions whose snapshot the store refused (another replica holds them now):
+        end them here with the reason instead of handing out this tick's outputs."""
+        ids = {snap.session_id for snap in fenced}
+        errors = {
+            sid: SessionOwnedElsewhereError(
+                f"session '{sid}' of model '{self.model}' was taken over by another replica "
+                "(this replica's lease expired); open it again to continue where the "
+                "new owner is"
+            ) for sid in ids
+        }
+        with self._cond:
+            for session, _ in batch:
+                if session.id in ids and not session.closed:
+                    self._end(session, "lost_lease", errors[session.id])
+        return [(chunk, errors[s.id] if s.id in ids else outcome)
+                for (s, _), (chunk, outcome) in zip(batch, results, strict=True)]
 
     def _finish(self, batch: list[tuple[Session, Chunk]], now: float) -> None:
         """(lock held) The run is over: free closed sessions' slots, queue the rest again."""
@@ -491,18 +534,32 @@ class SessionScheduler:
         if woke:
             self._cond.notify()
 
-    def _save(self, snapshots: list[Snapshot], sessions: list[Session] | None = None) -> None:
-        """Write one batch; with `sessions` (parallel to snapshots), skip closed ones."""
-        if not snapshots:
+    def _release_leases(self, session_ids: list[str]) -> None:
+        """Sessions left this replica: a shared store frees their leases at once."""
+        release = getattr(self.store, "release", None)
+        if release is None:
             return
+        try:
+            release(self.model, session_ids)
+        except SeqServeError as exc:  # they expire on their own
+            log.warning("could not release leases of %d session(s): %s", len(session_ids), exc)
+
+    def _save(
+        self, snapshots: list[Snapshot], sessions: list[Session] | None = None,
+    ) -> list[Snapshot]:
+        """Write one batch; with `sessions` (parallel to snapshots), skip closed ones.
+        Returns the snapshots a fencing store refused (their lease is lost)."""
+        if not snapshots:
+            return []
         started = time.perf_counter()
         with self._store_lock:
             if sessions is not None:
                 snapshots = [
                     snap for snap, s in zip(snapshots, sessions, strict=True) if not s.closed
                 ]
-            self.store.save_many(snapshots)
+            refused = self.store.save_many(snapshots) or []
         metrics.SNAPSHOT_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        return refused
 
     def _drain(self) -> None:
         """Unload: snapshot every live session (so it resumes elsewhere), fail its chunks."""

@@ -36,13 +36,20 @@ class SessionStore(Protocol):
     """Snapshots outlive the process. A store that is not durable only needs the
     snapshots of sessions leaving memory (evict, unload); per-chunk ones buy nothing."""
 
-    def save_many(self, snapshots: list[Snapshot]) -> None: ...
+    def save_many(self, snapshots: list[Snapshot]) -> list[Snapshot] | None:
+        """Write one tick's snapshots; a store with leases (Redis) returns the ones it
+        refused because another replica owns them now (None/empty: all written)."""
+        ...
 
     def load(self, model: str, session_id: str) -> Snapshot | None: ...
 
     def delete(self, model: str, session_id: str) -> None: ...
 
     def close(self) -> None: ...
+
+    # A store shared by replicas (RedisSessionStore) also has claim(model, id) (take
+    # the session's lease or raise naming its owner) and release(model, ids); the
+    # scheduler calls them where present.
 
 
 class MemoryStore:

@@ -3,7 +3,8 @@
 Starts the real server on a repository, measures capacity (sentences/s at
 concurrency 32, no deadline), then offers 10x that rate open-loop for
 `--seconds` with `--deadline` s deadlines, probing health every 100 ms, and
-prints: answered/s vs capacity, answered p50/p99, rejection p50/p99 by code,
+prints: answered/s vs capacity (the offered load comes from `--clients`
+processes, so the client does not measure itself), answered p50/p99, rejection p50/p99 by code,
 health p50/max, and the latency of one request 1 s after the load stops.
 
     flock /tmp/seqserve-bench.lock python tests/benchmarks/bench_overload.py \
@@ -17,6 +18,8 @@ import asyncio
 import collections
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import grpc
@@ -36,19 +39,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def make(model: str, i: int, length: int) -> pb.TranslateRequest:
-    return pb.TranslateRequest(model=model, sentences=[f"{i % 997} thousand"],
-                               options=pb.DecodingOptions(beam_size=4, max_length=length))
+def make(model: str, i: int, length: int, min_length: int) -> pb.TranslateRequest:
+    options = pb.DecodingOptions(beam_size=4, max_length=length, min_length=min_length)
+    return pb.TranslateRequest(model=model, sentences=[f"{i % 997} thousand"], options=options)
 
 
-async def capacity(client, model: str, length: int, seconds: float) -> float:
+async def capacity(client, args: argparse.Namespace, seconds: float) -> float:
     done, end = 0, time.monotonic() + seconds
 
     async def worker() -> None:
         nonlocal done
         i = 0
         while time.monotonic() < end:
-            await client.Translate(make(model, i, length), timeout=60)
+            await client.Translate(make(args.model, i, args.max_length, args.min_length),
+                                   timeout=60)
             done, i = done + 1, i + 1
 
     started = time.monotonic()
@@ -56,24 +60,49 @@ async def capacity(client, model: str, length: int, seconds: float) -> float:
     return done / (time.monotonic() - started)
 
 
-async def overload(address: str, args: argparse.Namespace) -> None:
+Outcome = tuple[int, list[float], dict[str, list[float]]]
+"""(requests offered, answered latencies, refused latencies by status code)."""
+
+
+async def _offer(address: str, args: argparse.Namespace, rate: float, offset: int) -> Outcome:
+    """One client process's share: open loop at `rate`, whatever the answers."""
+    answered: list[float] = []
+    refused: dict[str, list[float]] = collections.defaultdict(list)
     async with grpc.aio.insecure_channel(address) as channel:
         client = pb_grpc.SeqServeStub(channel)
-        health = health_pb2_grpc.HealthStub(channel)
-        cap = await capacity(client, args.model, args.max_length, args.seconds / 2)
-        rate = cap * args.factor
-        answered: list[float] = []
-        refused: dict[str, list[float]] = collections.defaultdict(list)
-        health_seen: list[float] = []
 
         async def one(i: int) -> None:
             started = time.monotonic()
             try:
-                await client.Translate(make(args.model, i, args.max_length),
+                await client.Translate(make(args.model, i, args.max_length, args.min_length),
                                        timeout=args.deadline)
                 answered.append(time.monotonic() - started)
             except grpc.aio.AioRpcError as exc:
                 refused[exc.code().name].append(time.monotonic() - started)
+
+        tasks, i, started = [], 0, time.monotonic()
+        end = started + args.seconds
+        while time.monotonic() < end:
+            due = started + i / rate
+            if due > time.monotonic():
+                await asyncio.sleep(due - time.monotonic())
+            tasks.append(asyncio.ensure_future(one(offset + i)))
+            i += 1
+        await asyncio.gather(*tasks)
+    return i, answered, dict(refused)
+
+
+def _client_process(address: str, args: argparse.Namespace, rate: float, offset: int) -> Outcome:
+    return asyncio.run(_offer(address, args, rate, offset))
+
+
+async def overload(address: str, args: argparse.Namespace) -> None:
+    async with grpc.aio.insecure_channel(address) as channel:
+        client = pb_grpc.SeqServeStub(channel)
+        health = health_pb2_grpc.HealthStub(channel)
+        cap = await capacity(client, args, args.seconds / 2)
+        rate = cap * args.factor
+        health_seen: list[float] = []
 
         async def probe(end: float) -> None:
             while time.monotonic() < end:
@@ -82,27 +111,35 @@ async def overload(address: str, args: argparse.Namespace) -> None:
                 health_seen.append(time.monotonic() - started)
                 await asyncio.sleep(0.1)
 
-        end = time.monotonic() + args.seconds
-        prober = asyncio.ensure_future(probe(end))
-        tasks, i, started = [], 0, time.monotonic()
-        while time.monotonic() < end:  # open loop: offered rate regardless of answers
-            due = started + i / rate
-            if due > time.monotonic():
-                await asyncio.sleep(due - time.monotonic())
-            tasks.append(asyncio.ensure_future(one(i)))
-            i += 1
-        await asyncio.gather(*tasks, prober)
+        # The offered load comes from several processes: one asyncio loop alone
+        # cannot offer thousands of calls/s, and would then measure itself.
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(args.clients, mp_context=get_context("spawn")) as pool:
+            shares = [loop.run_in_executor(pool, _client_process, address, args,
+                                           rate / args.clients, k * 1_000_000)
+                      for k in range(args.clients)]
+            prober = asyncio.ensure_future(probe(time.monotonic() + args.seconds + 1))
+            outcomes = await asyncio.gather(*shares)
+            await prober
         await asyncio.sleep(1.0)
         t0 = time.monotonic()
-        await client.Translate(make(args.model, 1, args.max_length), timeout=60)
+        await client.Translate(make(args.model, 1, args.max_length, args.min_length), timeout=60)
         recovery = time.monotonic() - t0
+    offered = sum(o[0] for o in outcomes)
+    answered = [t for o in outcomes for t in o[1]]
+    refused: dict[str, list[float]] = collections.defaultdict(list)
+    for o in outcomes:
+        for code, times in o[2].items():
+            refused[code] += times
     took = args.seconds
     print(f"capacity            {cap:8.1f} req/s (concurrency 32, no deadline)")
-    print(f"offered             {i / took:8.1f} req/s ({args.factor:g}x), "
+    print(f"offered             {offered / took:8.1f} req/s ({offered / took / cap:.1f}x, "
+          f"asked {args.factor:g}x, {args.clients} client processes), "
           f"deadline {args.deadline} s")
     print(f"answered            {len(answered) / took:8.1f} req/s = "
           f"{len(answered) / took / cap:.0%} of capacity; p50 {pct(answered, .5):.3f} s "
-          f"p99 {pct(answered, .99):.3f} s")
+          f"p99 {pct(answered, .99):.3f} s; late (> deadline) "
+          f"{sum(t > args.deadline for t in answered)}")
     for code, times in sorted(refused.items()):
         print(f"refused {code:20s} {len(times):6d}  p50 {pct(times, .5) * 1000:7.1f} ms "
               f"p99 {pct(times, .99) * 1000:7.1f} ms")
@@ -119,6 +156,9 @@ def main() -> int:
     parser.add_argument("--deadline", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--max-length", type=int, default=40)
+    parser.add_argument("--min-length", type=int, default=40,
+                        help="forced decode steps per sentence (a steady, known cost)")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
     args = parser.parse_args()
     with running_server(args.model_repository) as server:
         asyncio.run(overload(server.address, args))

@@ -1,6 +1,6 @@
 """The server process: load the models, serve gRPC, drain on SIGTERM/SIGINT.
 
-    models loaded -> gRPC bound and started -> health SERVING -> /metrics up
+    gRPC bound (NOT_SERVING) -> /metrics up (/ready 503) -> models loaded -> SERVING
     -> "seqserve listening on HOST:PORT" on stdout (tests and scripts wait for it)
     signal -> health NOT_SERVING -> pre-stop delay (load balancers notice)
     -> refuse new RPCs, in-flight ones get `grace` -> streaming sessions finish their
@@ -249,9 +249,8 @@ async def serve(
             grpc_server.stop, settings.grace_seconds, cut_short=signals.force,
             pre_stop=settings.pre_stop_seconds,
         )
-        logger.info("gRPC bound on %s: loading models", grpc_server.address)
-        await asyncio.to_thread(manager.load_all)
-        await grpc_server.health.set_serving(True)
+        # /metrics (and /ready, 503 until the models are loaded) from the start:
+        # a balancer sees a loading replica as not ready rather than unreachable.
         if settings.metrics_port >= 0:
             metrics_host = settings.security.metrics_host or settings.host
             metrics = start_metrics_http(
@@ -262,6 +261,9 @@ async def serve(
             metrics_address = format_address(metrics_host, metrics.port)
             logger.info("metrics on http://%s/metrics", metrics_address)
             print(f"seqserve metrics on {metrics_address}", flush=True)
+        logger.info("gRPC bound on %s: loading models", grpc_server.address)
+        await asyncio.to_thread(manager.load_all)
+        await grpc_server.health.set_serving(True)
         _log_models(manager)
         logger.info("gRPC listening on %s", grpc_server.address)
         print(f"seqserve listening on {grpc_server.address}", flush=True)

@@ -4,23 +4,9 @@ port the image serves, Grafana provisioned, and every mounted file present."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
 
-from tests.deploy.dockerfile import parse
-
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-SERVICES = COMPOSE["services"]
-REPLICAS = sorted(name for name in SERVICES if name.startswith("seqserve-"))
-BALANCER_CONFIG = "./haproxy/haproxy.cfg"
-"""Written by the replicas work (issue 10); referenced here."""
-
-
-def image_cmd() -> list[str]:
-    (cmd,) = [i for i in parse(DEPLOY / "docker" / "Dockerfile.cpu") if i.keyword == "CMD"]
-    return cmd.words()
+from tests.deploy.compose_file import DEPLOY, IMAGE_DOCKERFILE, REPLICAS, SERVICES, image_cmd
 
 
 def test_shape_is_redis_replicas_and_balancer():
@@ -29,7 +15,7 @@ def test_shape_is_redis_replicas_and_balancer():
     assert set(REPLICAS) <= set(SERVICES["haproxy"]["depends_on"])
     for name in REPLICAS:
         replica = SERVICES[name]
-        assert replica["build"]["dockerfile"] == "deploy/docker/Dockerfile.cpu"
+        assert replica["build"]["dockerfile"] == IMAGE_DOCKERFILE
         assert (DEPLOY / replica["build"]["context"] / replica["build"]["dockerfile"]).exists()
         assert "redis" in replica["depends_on"]
         assert any(v.endswith(":/models:ro") for v in replica["volumes"])
@@ -51,8 +37,6 @@ def test_mounted_files_exist():
             source = volume.split(":")[0]
             if not source.startswith("."):
                 continue  # a named volume or an ${ENV} path chosen at run time
-            if source == BALANCER_CONFIG and not (DEPLOY / "haproxy").exists():
-                continue  # the balancer's config lands with issue 10's work
             assert (DEPLOY / source).exists(), f"{name}: {source} does not exist"
 
 

@@ -5,16 +5,26 @@ shutdown timing that covers the server's drain, and HPA metrics the server expor
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.deploy.k8s_docs import (
+    CONTAINER,
+    DEPLOYMENT,
+    DOCS,
+    K8S,
+    POD,
+    PORTS,
+    REPLICAS_SERVICE,
+    manifest,
+    option,
+    server_args,
+)
 from tests.deploy.metric_names import exposed_names
 from tests.deploy.server_flags import serve_default, serve_options
 
-K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 API_VERSIONS = {
     "ConfigMap": "v1",
     "Service": "v1",
@@ -24,6 +34,20 @@ API_VERSIONS = {
     "ServingRuntime": "serving.kserve.io/v1alpha1",
     "InferenceService": "serving.kserve.io/v1beta1",
 }
+MANIFESTS = sorted([  # (kind, name) of every document in deploy/k8s
+    ("ConfigMap", "seqserve-settings"),
+    ("Deployment", "seqserve"),
+    ("Service", "seqserve-replicas"),  # headless: the balancer resolves the replicas
+    ("HorizontalPodAutoscaler", "seqserve"),
+    ("PodDisruptionBudget", "seqserve"),
+    ("Deployment", "seqserve-redis"),  # the shared session store
+    ("Service", "seqserve-redis"),
+    ("ConfigMap", "seqserve-haproxy"),  # the balancer
+    ("Deployment", "seqserve-haproxy"),
+    ("Service", "seqserve"),  # the clients' entry point, through the balancer
+    ("ServingRuntime", "seqserve"),
+    ("InferenceService", "seqserve-numbers"),
+])
 REQUIRED = {  # dotted paths each kind must set
     "ConfigMap": ["data"],
     "Service": ["spec.selector", "spec.ports"],
@@ -35,9 +59,10 @@ REQUIRED = {  # dotted paths each kind must set
     "InferenceService": ["spec.predictor.model.modelFormat.name",
                          "spec.predictor.model.storageUri"],
 }
-DOCS = [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())
-        if doc]
-BY_KIND = {doc["kind"]: doc for doc in DOCS}
+HPA = manifest("HorizontalPodAutoscaler", "seqserve")
+PDB = manifest("PodDisruptionBudget", "seqserve")
+RUNTIME = manifest("ServingRuntime", "seqserve")
+INFERENCE = manifest("InferenceService", "seqserve-numbers")
 
 
 def dig(doc: dict[str, Any], dotted: str) -> Any:
@@ -48,31 +73,14 @@ def dig(doc: dict[str, Any], dotted: str) -> Any:
     return value
 
 
-DEPLOYMENT = BY_KIND["Deployment"]
-POD = DEPLOYMENT["spec"]["template"]["spec"]
-(CONTAINER,) = POD["containers"]
-SETTINGS = BY_KIND["ConfigMap"]["data"]
-PORTS = {p["name"]: p["containerPort"] for p in CONTAINER["ports"]}
-
-
-def expanded_args(args: list[str]) -> list[str]:
-    """The container args after Kubernetes expands $(VAR) from the ConfigMap."""
-    return [re.sub(r"\$\((\w+)\)", lambda m: SETTINGS[m.group(1)], str(a)) for a in args]
-
-
-def option(args: list[str], flag: str) -> str:
-    return args[args.index(flag) + 1]
-
-
-def test_every_kind_is_present_once_with_its_api_version():
-    kinds = [doc["kind"] for doc in DOCS]
-    assert sorted(kinds) == sorted(API_VERSIONS)
+def test_every_manifest_is_present_once_with_its_api_version():
+    assert sorted((doc["kind"], doc["metadata"]["name"]) for doc in DOCS) == MANIFESTS
     for doc in DOCS:
         assert doc["apiVersion"] == API_VERSIONS[doc["kind"]]
         assert doc["metadata"]["name"]
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d["kind"])
+@pytest.mark.parametrize("doc", DOCS, ids=lambda d: f"{d['kind']}-{d['metadata']['name']}")
 def test_required_fields(doc):
     for path in REQUIRED[doc["kind"]]:
         assert dig(doc, path) not in (None, "", [], {})
@@ -81,16 +89,15 @@ def test_required_fields(doc):
 def test_selectors_match_the_pod_labels():
     labels = DEPLOYMENT["spec"]["template"]["metadata"]["labels"]
     assert DEPLOYMENT["spec"]["selector"]["matchLabels"].items() <= labels.items()
-    assert BY_KIND["Service"]["spec"]["selector"].items() <= labels.items()
-    assert BY_KIND["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() \
-        <= labels.items()
-    target = BY_KIND["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert REPLICAS_SERVICE["spec"]["selector"].items() <= labels.items()
+    assert PDB["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    target = HPA["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", DEPLOYMENT["metadata"]["name"])
 
 
 def test_container_ports_are_the_server_defaults_and_the_configmap_values():
     assert {"grpc": serve_default("--port"), "metrics": serve_default("--metrics-port")} == PORTS
-    args = expanded_args(CONTAINER["args"])
+    args = server_args()
     assert int(option(args, "--port")) == PORTS["grpc"]
     assert int(option(args, "--metrics-port")) == PORTS["metrics"]
     assert option(args, "--host") == "0.0.0.0"
@@ -99,15 +106,14 @@ def test_container_ports_are_the_server_defaults_and_the_configmap_values():
 
 
 def test_args_use_real_serve_flags_with_valid_values():
-    args = expanded_args(CONTAINER["args"])
+    args = server_args()
     assert args[0] == "serve"
     known = serve_options()
     for flag in (a for a in args if a.startswith("--")):
         assert flag in known, flag
     for flag in ("--policy", "--log-level"):
         assert option(args, flag) in known[flag].choices
-    assert (CONTAINER["envFrom"][0]["configMapRef"]["name"]
-            == BY_KIND["ConfigMap"]["metadata"]["name"])
+    assert CONTAINER["envFrom"][0]["configMapRef"]["name"] == "seqserve-settings"
     mounts = {m["mountPath"] for m in CONTAINER["volumeMounts"]}
     assert option(args, "--model-repository") in mounts
 
@@ -117,19 +123,23 @@ def test_native_grpc_probes_on_the_grpc_port():
         assert CONTAINER[probe]["grpc"]["port"] == PORTS["grpc"], probe
 
 
-def test_service_targets_named_container_ports():
-    ports = BY_KIND["Service"]["spec"]["ports"]
+def test_replicas_service_targets_named_container_ports():
+    ports = REPLICAS_SERVICE["spec"]["ports"]
     assert {p["targetPort"] for p in ports} == set(PORTS)
     assert {p["name"]: p["port"] for p in ports} == PORTS
 
 
-def test_termination_grace_covers_prestop_and_the_drain():
-    sleep = int(CONTAINER["lifecycle"]["preStop"]["exec"]["command"][-1])
-    grace = float(option(expanded_args(CONTAINER["args"]), "--grace"))
+def test_termination_grace_covers_the_pre_stop_delay_and_the_drain():
+    pre_stop = float(option(server_args(), "--pre-stop-delay"))
+    grace = float(option(server_args(), "--grace"))
     assert grace == serve_default("--grace")
-    # preStop runs inside the termination grace period; the server then needs `grace`
-    # for in-flight RPCs plus a few seconds to close the models.
-    assert POD["terminationGracePeriodSeconds"] >= sleep + grace + 5
+    assert pre_stop > 0
+    # The server's own pre-stop delay replaces a preStop `sleep` (deployment.yaml says
+    # why); both would only add up.
+    assert "preStop" not in CONTAINER.get("lifecycle", {})
+    # After SIGTERM the server reports NOT_SERVING for `pre_stop` while serving, then
+    # needs `grace` for in-flight RPCs plus a few seconds to close the models.
+    assert POD["terminationGracePeriodSeconds"] >= pre_stop + grace + 5
 
 
 def test_resources_set():
@@ -138,7 +148,7 @@ def test_resources_set():
 
 
 def test_hpa_scales_on_cpu_and_a_metric_the_server_exports(deploy_server):
-    metrics = BY_KIND["HorizontalPodAutoscaler"]["spec"]["metrics"]
+    metrics = HPA["spec"]["metrics"]
     assert {m["type"] for m in metrics} == {"Resource", "Pods"}
     names = {m["pods"]["metric"]["name"] for m in metrics if m["type"] == "Pods"}
     assert names == {"seqserve_queue_depth"}
@@ -146,7 +156,7 @@ def test_hpa_scales_on_cpu_and_a_metric_the_server_exports(deploy_server):
 
 
 def test_kserve_runtime_serves_v2_grpc_on_the_server_port():
-    runtime, service = BY_KIND["ServingRuntime"], BY_KIND["InferenceService"]
+    runtime, service = RUNTIME, INFERENCE
     assert "grpc-v2" in runtime["spec"]["protocolVersions"]
     (container,) = runtime["spec"]["containers"]
     args = [str(a) for a in container["args"]]
@@ -167,7 +177,7 @@ def test_kserve_runtime_serves_v2_grpc_on_the_server_port():
 def test_the_metrics_adapter_serves_the_hpa_metric():
     values = yaml.safe_load((K8S / "adapter" / "prometheus-adapter-values.yaml").read_text())
     served = {rule["name"]["as"] for rule in values["rules"]["custom"]}
-    metrics = BY_KIND["HorizontalPodAutoscaler"]["spec"]["metrics"]
+    metrics = HPA["spec"]["metrics"]
     wanted = {m["pods"]["metric"]["name"] for m in metrics if m["type"] == "Pods"}
     assert wanted <= served
     for rule in values["rules"]["custom"]:

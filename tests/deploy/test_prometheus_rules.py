@@ -40,7 +40,7 @@ def test_alert_rule_unit_tests_pass():
 def test_a_wrong_expectation_fails(tmp_path: Path):
     """The unit tests can fail: the same file expecting no replica-down alert does."""
     broken = (PROMETHEUS_DIR / "tests" / "alerts_test.yml").read_text().replace(
-        "instance: seqserve-2:9090", "instance: seqserve-3:9090", 1)
+        "instance: replica2:9090", "instance: replica3:9090", 1)
     (tmp_path / "alerts.yml").write_text((PROMETHEUS_DIR / "alerts.yml").read_text())
     case = tmp_path / "tests" / "alerts_test.yml"
     case.parent.mkdir()

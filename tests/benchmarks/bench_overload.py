@@ -39,8 +39,11 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+BEAM_SIZE = 4
+
+
 def make(model: str, i: int, length: int, min_length: int) -> pb.TranslateRequest:
-    options = pb.DecodingOptions(beam_size=4, max_length=length, min_length=min_length)
+    options = pb.DecodingOptions(beam_size=BEAM_SIZE, max_length=length, min_length=min_length)
     return pb.TranslateRequest(model=model, sentences=[f"{i % 997} thousand"], options=options)
 
 
@@ -93,6 +96,8 @@ async def _offer(address: str, args: argparse.Namespace, rate: float, offset: in
 
 
 def _client_process(address: str, args: argparse.Namespace, rate: float, offset: int) -> Outcome:
+    global BEAM_SIZE
+    BEAM_SIZE = args.beam_size  # a spawned process starts from the module's defaults
     return asyncio.run(_offer(address, args, rate, offset))
 
 
@@ -103,11 +108,15 @@ async def overload(address: str, args: argparse.Namespace) -> None:
         cap = await capacity(client, args, args.seconds / 2)
         rate = cap * args.factor
         health_seen: list[float] = []
+        health_failed: collections.Counter[str] = collections.Counter()
 
         async def probe(end: float) -> None:
             while time.monotonic() < end:
                 started = time.monotonic()
-                await health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+                try:
+                    await health.Check(health_pb2.HealthCheckRequest(), timeout=10)
+                except grpc.aio.AioRpcError as exc:  # counted, not fatal: say how it ended
+                    health_failed[exc.code().name] += 1
                 health_seen.append(time.monotonic() - started)
                 await asyncio.sleep(0.1)
 
@@ -144,7 +153,8 @@ async def overload(address: str, args: argparse.Namespace) -> None:
         print(f"refused {code:20s} {len(times):6d}  p50 {pct(times, .5) * 1000:7.1f} ms "
               f"p99 {pct(times, .99) * 1000:7.1f} ms")
     print(f"health              p50 {pct(health_seen, .5) * 1000:.1f} ms "
-          f"max {max(health_seen) * 1000:.1f} ms ({len(health_seen)} probes)")
+          f"max {max(health_seen) * 1000:.1f} ms ({len(health_seen)} probes"
+          f"{', failed ' + dict(health_failed).__repr__() if health_failed else ''})")
     print(f"request 1 s after   {recovery:.3f} s")
 
 
@@ -159,8 +169,13 @@ def main() -> int:
     parser.add_argument("--min-length", type=int, default=40,
                         help="forced decode steps per sentence (a steady, known cost)")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--beam-size", type=int, default=4)
+    parser.add_argument("--server-args", default="",
+                        help="extra `seqserve serve` flags, e.g. '--grace 5'")
     args = parser.parse_args()
-    with running_server(args.model_repository) as server:
+    global BEAM_SIZE
+    BEAM_SIZE = args.beam_size
+    with running_server(args.model_repository, extra_args=args.server_args.split()) as server:
         asyncio.run(overload(server.address, args))
     return 0
 

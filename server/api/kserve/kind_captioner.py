@@ -24,12 +24,13 @@ from seqserve.server.api.kserve.kind_seq2seq import (
 from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import CAPTIONER
 
 IMAGE, PIXELS, CAPTIONS = "IMAGE", "PIXELS", "CAPTIONS"
 
 
 class CaptionerAdapter:
-    platform = "seqserve_captioner"
+    platform = CAPTIONER.platform
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config

@@ -25,6 +25,7 @@ from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate, SentenceResult
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import SEQ2SEQ
 
 TEXT, HYPOTHESES, SCORES, ATTENTION = "TEXT", "HYPOTHESES", "SCORES", "ATTENTION"
 
@@ -92,7 +93,7 @@ def attention_output(results: list[SentenceResult], width: int) -> Tensor:
 
 
 class Seq2SeqAdapter:
-    platform = "seqserve_seq2seq"
+    platform = SEQ2SEQ.platform
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config

@@ -31,6 +31,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError, NotFoundError
+from seqserve.server.kinds import STREAMING
 
 SWEEP_SECONDS = 1.0
 """How often a model's sequence map drops sequences whose session the engine ended
@@ -41,7 +42,7 @@ FORECAST, TOP_IDS, TOP_PROBS, SURPRISE = "FORECAST", "TOP_IDS", "TOP_PROBS", "SU
 
 
 class StreamingAdapter:
-    platform = "seqserve_streaming"
+    platform = STREAMING.platform
 
     def __init__(self) -> None:
         # (caller namespace, model, sequence key) -> engine session id. Sessions

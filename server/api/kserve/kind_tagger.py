@@ -17,6 +17,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor, bytes_tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import TAGGER
 
 TEXT, TOKENS, LABELS, PROBABILITIES = "TEXT", "TOKENS", "LABELS", "PROBABILITIES"
 
@@ -47,7 +48,7 @@ def _sentences(call: InferCall) -> list[list[str]]:
 
 
 class TaggerAdapter:
-    platform = "seqserve_tagger"
+    platform = TAGGER.platform
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config

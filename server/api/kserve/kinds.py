@@ -1,8 +1,8 @@
 """How each model kind looks over KServe v2: its tensors, and one infer call.
 
-One adapter module per kind (kind_seq2seq.py, kind_tagger.py, ...) and one
-line in ADAPTERS below: the servicer only ever talks to this interface, so
-adding a kind never touches the servicer. Adapters call the same engine
+One adapter module per kind (kind_seq2seq.py, kind_tagger.py, ...), named by
+the kind's KindSpec.kserve_adapter (server/kinds/): the servicer only ever
+talks to this interface, so adding a kind never touches the servicer. Adapters call the same engine
 handle methods the domain API calls; nothing here runs a model.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from seqserve.server.api.kserve.params import Parameters
 from seqserve.server.api.kserve.tensors import Tensor
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.kinds import KINDS, resolve
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class InferOutcome:
 
 class KindAdapter(Protocol):
     platform: str
-    """ModelConfig/ModelMetadata platform, e.g. "seqserve_seq2seq"."""
+    """ModelConfig/ModelMetadata platform: its KindSpec.platform, e.g. "seqserve_seq2seq"."""
 
     def signature(self, info: ModelInfo) -> Signature: ...
 
@@ -78,20 +79,8 @@ class KindAdapter(Protocol):
 
 
 def _adapters() -> dict[str, Callable[[], KindAdapter]]:
-    # Imported here: kind modules import this one for the shared types.
-    from seqserve.server.api.kserve import (
-        kind_captioner,
-        kind_seq2seq,
-        kind_streaming,
-        kind_tagger,
-    )
-
-    return {
-        "seq2seq": kind_seq2seq.Seq2SeqAdapter,
-        "tagger": kind_tagger.TaggerAdapter,
-        "captioner": kind_captioner.CaptionerAdapter,
-        "streaming": kind_streaming.StreamingAdapter,
-    }
+    # Resolved on call: adapter modules import this one for the shared types.
+    return {name: resolve(spec.kserve_adapter) for name, spec in KINDS.items()}
 
 
 def make_adapters() -> dict[str, KindAdapter]:

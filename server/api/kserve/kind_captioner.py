@@ -42,7 +42,7 @@ class CaptionerAdapter:
             ),
             outputs=(TensorSpec(CAPTIONS, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,)),
                      TensorSpec(ATTENTION, "FP32", (-1, -1, -1), optional=True)),
-            max_batch_size=config.limits.max_images,
+            max_batch_size=config.limits.max_images, batch_limit="max_images",
         )
 
     @staticmethod

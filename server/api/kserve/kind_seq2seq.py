@@ -102,7 +102,7 @@ class Seq2SeqAdapter:
             outputs=(TensorSpec(HYPOTHESES, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,)),
                      # Only sent when the request sets return_attention.
                      TensorSpec(ATTENTION, "FP32", (-1, -1, -1), optional=True)),
-            max_batch_size=config.limits.max_sentences,
+            max_batch_size=config.limits.max_sentences, batch_limit="max_sentences",
         )
 
     async def infer(self, handle: Any, call: InferCall) -> InferOutcome:

@@ -59,12 +59,13 @@ class StreamingAdapter:
         if spec.type == "float":
             steps = config.limits.max_chunk_steps
             inputs: tuple[TensorSpec, ...] = (
-                TensorSpec(INPUT, "FP32", (-1, spec.features), max_variable=steps),
+                TensorSpec(INPUT, "FP32", (-1, spec.features), max_variable=steps,
+                           limit="max_chunk_steps"),
             )
         else:
             inputs = (
                 TensorSpec(TOKENS, "INT64", (-1,), optional=True,
-                           max_variable=config.limits.max_chunk_steps),
+                           max_variable=config.limits.max_chunk_steps, limit="max_chunk_steps"),
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
             )
         outputs = []

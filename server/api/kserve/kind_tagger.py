@@ -53,12 +53,12 @@ class TaggerAdapter:
             inputs=(
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
                 TensorSpec(TOKENS, "BYTES", (-1,), optional=True,
-                           max_variable=config.limits.max_tokens),
+                           max_variable=config.limits.max_tokens, limit="max_tokens"),
             ),
             outputs=(
                 TensorSpec(LABELS, "BYTES", (-1,)), TensorSpec(PROBABILITIES, "FP32", (-1,)),
             ),
-            max_batch_size=config.limits.max_sentences,
+            max_batch_size=config.limits.max_sentences, batch_limit="max_sentences",
             max_queue_delay_us=int(config.batching.max_queue_delay_ms * 1000),
         )
 

@@ -28,6 +28,9 @@ class TensorSpec:
     max_variable: int = 0
     """The most each -1 dimension may be (0: no bound here): checked on the declared
     shape before the payload is decoded, so an oversize tensor costs nothing."""
+    limit: str = ""
+    """The config limit max_variable comes from (e.g. "max_tokens"): the refusal names
+    it, as the engine's check of the same rule does."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class Signature:
     outputs: tuple[TensorSpec, ...]
     max_batch_size: int
     """> 0: the first dimension of every tensor is the batch (at most this); 0: none."""
+    batch_limit: str = ""
+    """The config limit max_batch_size comes from (e.g. "max_sentences"), for the message."""
     sequence: bool = False
     """A stateful model: requests carry sequence_id/start/end (Triton sequence batching)."""
     max_queue_delay_us: int = 0

@@ -24,7 +24,7 @@ from seqserve.server.api.kserve.kind_seq2seq import (
 from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
-from seqserve.server.kinds import CAPTIONER
+from seqserve.server.kinds import CAPTIONER, CaptionerHandle
 
 IMAGE, PIXELS, CAPTIONS = "IMAGE", "PIXELS", "CAPTIONS"
 
@@ -57,7 +57,7 @@ class CaptionerAdapter:
             return [bytes(item) for item in data.reshape(-1)]
         return [np.ascontiguousarray(row, dtype=np.float32) for row in data]
 
-    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+    async def infer(self, handle: CaptionerHandle, call: InferCall) -> InferOutcome:
         images = self._images(call)
         options = options_from_parameters(call)
         config = handle.info.config

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from seqserve.server.api.kserve.kind_seq2seq import decode_text
@@ -17,7 +15,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor, bytes_tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
-from seqserve.server.kinds import TAGGER
+from seqserve.server.kinds import TAGGER, TaggerHandle
 
 TEXT, TOKENS, LABELS, PROBABILITIES = "TEXT", "TOKENS", "LABELS", "PROBABILITIES"
 
@@ -62,7 +60,7 @@ class TaggerAdapter:
             max_queue_delay_us=int(config.batching.max_queue_delay_ms * 1000),
         )
 
-    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+    async def infer(self, handle: TaggerHandle, call: InferCall) -> InferOutcome:
         sentences = _sentences(call)
         tagged = await handle.tag(sentences, deadline=call.deadline)
         labels = bytes_tensor(LABELS, [[t.label for t in row] for row in tagged])

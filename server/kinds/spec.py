@@ -63,6 +63,6 @@ class KindSpec(Generic[H]):
         """The one wrong-kind error: `info` must be a model of this kind."""
         if info.kind != self.name:
             raise WrongKindError(
-                f"model '{info.name}' is a {info.kind} model; {self.serves} need a "
-                f"{self.name} model"
+                f"model '{info.name}' is a {info.kind} model, not a {self.name} model "
+                f"(needed by {self.serves})"
             )

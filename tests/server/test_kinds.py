@@ -61,7 +61,8 @@ def test_the_registry_imports_nothing_heavy() -> None:
 
 def test_wrong_kind_is_one_invalid_argument_error() -> None:
     info = ModelInfo(name="pos", version=1, kind="tagger", config=None)
-    with pytest.raises(WrongKindError, match=r"'pos' is a tagger model, not a seq2seq model \(needed by Translate") as raised:
+    expected = r"'pos' is a tagger model, not a seq2seq model \(needed by Translate"
+    with pytest.raises(WrongKindError, match=expected) as raised:
         SEQ2SEQ.check(info)
     assert status_for(raised.value) == grpc.StatusCode.INVALID_ARGUMENT
     TAGGER.check(info)  # the right kind passes

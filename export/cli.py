@@ -13,10 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from seqserve.export.kind_cli import KINDS
-from seqserve.export.kind_cli import main as export_kind
 from seqserve.export.quantize_cli import add_arguments as add_quantize_arguments
 from seqserve.export.quantize_cli import run_quantized
+from seqserve.server.kinds import resolve, subcommands
 from seqserve.server.repository.config import MANIFEST_FILE
 
 
@@ -74,8 +73,9 @@ def _print_report(manifest: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] and argv[0] in KINDS:  # seqserve export tagger|captioner ...
-        return export_kind(argv[0], argv[1:])
+    entries = subcommands("export")  # seqserve export tagger|captioner ... (the kind registry)
+    if argv[:1] and argv[0] in entries:
+        return int(resolve(entries[argv[0]])(argv[0], argv[1:]))
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from seqserve.export.quantize_cli import add_arguments as add_quantize_arguments
 from seqserve.export.quantize_cli import run_quantized
+from seqserve.server.kinds import subcommands
 from seqserve.server.repository.config import MANIFEST_FILE
 
-KINDS = ("tagger", "captioner")
+KINDS = tuple(subcommands("export"))
+"""Kinds with a `seqserve export <kind>` form (KindSpec.export in server/kinds/)."""
 
 
 def main(kind: str, argv: list[str]) -> int:

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from seqserve.models.corpus import PRESETS
-from seqserve.models.kind_cli import KINDS
-from seqserve.models.kind_cli import main as train_kind
+from seqserve.server.kinds import resolve, subcommands
 
 # Streaming models (issue 3): a character LM and the CO2 forecaster.
 STREAMING_CORPORA = ("charlm", "co2")
@@ -53,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` (without the leading 'train'), train, return a process exit code."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] and argv[0] in KINDS:  # seqserve train tagger|captioner ...
-        return train_kind(argv[0], argv[1:])
+    entries = subcommands("train")  # seqserve train tagger|captioner ... (the kind registry)
+    if argv[:1] and argv[0] in entries:
+        return int(resolve(entries[argv[0]])(argv[0], argv[1:]))
     args = _parser().parse_args(argv)
     # Idle OpenMP workers sleep instead of spinning. On a shared 2-core machine
     # spinning workers steal the core the busy one needs: measured here under

@@ -8,7 +8,10 @@ import os
 import sys
 from pathlib import Path
 
-KINDS = ("tagger", "captioner")
+from seqserve.server.kinds import subcommands
+
+KINDS = tuple(subcommands("train"))
+"""Kinds with a `seqserve train <kind>` form (KindSpec.train in server/kinds/)."""
 
 
 def _tagger(argv: list[str]) -> int:

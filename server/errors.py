@@ -20,6 +20,11 @@ class InvalidArgumentError(SeqServeError):
     """The request itself is wrong (gRPC INVALID_ARGUMENT)."""
 
 
+class WrongKindError(InvalidArgumentError):
+    """The named model is of another kind than the RPC serves (INVALID_ARGUMENT: the
+    client must name another model; retrying the same request never helps)."""
+
+
 class FailedPreconditionError(SeqServeError):
     """The request is valid but the target's state forbids it (FAILED_PRECONDITION)."""
 

@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.kind_repository import (  # noqa: F401 - fixtures, used by name
+    kserve_repository,
+    kserve_server,
+    tiny_captioner_run,
+)
 from tests.support.server_process import ServerProcess, running_server
 from tests.support.trained_runs import (  # noqa: F401 - fixtures, used by name
     captioner_run,

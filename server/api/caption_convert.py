@@ -11,6 +11,7 @@ from seqserve.server.api.convert import hypothesis_to_proto
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.results import SentenceResult
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds.captioner import check_image_count
 
 _DTYPES = {"float32": np.float32}
 _MAX_DIMS = 4
@@ -39,8 +40,7 @@ def tensor_from_proto(msg: pb.ImageTensor, *, where: str) -> np.ndarray:
 
 
 def images_from_request(request: pb.CaptionRequest) -> list[bytes | np.ndarray]:
-    if not request.images:
-        raise InvalidArgumentError("no images: send at least one image")
+    check_image_count(len(request.images))
     images: list[bytes | np.ndarray] = []
     for index, image in enumerate(request.images):
         where = f"images[{index}]"

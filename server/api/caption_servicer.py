@@ -9,7 +9,8 @@ from seqserve.server.api import caption_convert, convert
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.translation_servicer import deadline_of
-from seqserve.server.errors import FailedPreconditionError, InvalidArgumentError
+from seqserve.server.kinds import CAPTIONER
+from seqserve.server.kinds.captioner import check_image_count
 
 
 class CaptionMethods:
@@ -23,21 +24,13 @@ class CaptionMethods:
     ) -> pb.CaptionResponse:
         version = convert.validate_model_ref(request.model, request.version)
         images = caption_convert.images_from_request(request)
-        handle = self._models.get(request.model, version)
+        handle = self._models.get(request.model, version, kind=CAPTIONER)
         bind_model(handle.info.name)
-        if handle.info.kind != "captioner":
-            raise FailedPreconditionError(
-                f"model '{handle.info.name}' is a {handle.info.kind} model; Caption needs a "
-                "captioner"
-            )
         limits = handle.info.config.limits
-        if len(images) > limits.max_images:
-            raise InvalidArgumentError(
-                f"{len(images)} images exceed the model's limit max_images={limits.max_images}"
-            )
+        check_image_count(len(images), limits)  # before any image is decoded
         options = convert.decoding_options_from_proto(request.options)
         options.resolve(handle.info.config.decoding, limits)  # bad options: at once
-        results = await handle.caption(  # type: ignore[attr-defined]
+        results = await handle.caption(
             images, options, deadline=deadline_of(context)
         )
         return caption_convert.caption_response(

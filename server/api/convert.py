@@ -1,10 +1,11 @@
 """protobuf <-> engine objects, and the request-shape checks done at the edge.
 
 Everything here is a pure function: no I/O, no engine calls, so each rule is
-tested without a server. Limits that need tokenization (source length) are
-the engine's; limits visible in the request itself are checked here, before
-the request can reach a queue. The client halves (to_proto of options,
-from_proto of results) are in seqserve.client.convert.
+tested without a server. The request rules themselves are the kind's
+(server/kinds/): called here before the request can reach a queue, and by
+the engine for every API; limits that need tokenization are the engine's.
+The client halves (to_proto of options, from_proto of results) are in
+seqserve.client.convert.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceResult
 from seqserve.server.errors import InvalidArgumentError
-from seqserve.server.repository.config import Limits
+from seqserve.server.kinds import seq2seq as seq2seq_kind
 
 # ---------------------------------------------------------------- validation
 
@@ -32,21 +33,10 @@ def validate_model_ref(model: str, version: int) -> int | None:
     return version or None
 
 
-def validate_sentences(sentences: Sequence[str]) -> None:
-    """The request must carry at least one sentence and none may be blank."""
-    if not sentences:
-        raise InvalidArgumentError("sentences is empty: send at least one sentence")
-    for index, sentence in enumerate(sentences):
-        if not sentence.strip():
-            raise InvalidArgumentError(f"sentences[{index}] is empty or whitespace only")
-
-
-def check_sentence_limit(count: int, limits: Limits) -> None:
-    """A request may not carry more sentences than the model's max_sentences."""
-    if count > limits.max_sentences:
-        raise InvalidArgumentError(
-            f"{count} sentences exceed the model's limit max_sentences={limits.max_sentences}"
-        )
+# The seq2seq kind's own rules (server/kinds/seq2seq.py): the engine's tokenize
+# applies the same functions, so KServe requests get the same messages.
+validate_sentences = seq2seq_kind.check_sentences
+check_sentence_limit = seq2seq_kind.check_sentence_count
 
 
 # ---------------------------------------------------------------- options

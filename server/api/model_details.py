@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.kinds import KINDS, resolve
 from seqserve.server.repository.image_input import FORMATS
 
 IMAGE_TENSOR_DTYPE = "float32"
@@ -155,13 +156,15 @@ def streaming(info: ModelInfo) -> pb.StreamingDetails:
     )
 
 
-DETAILS: dict[str, tuple[str, Callable[[ModelInfo], Message]]] = {
-    "seq2seq": ("translator", translator),
-    "tagger": ("tagger", tagger),
-    "captioner": ("captioner", captioner),
-    "streaming": ("streaming", streaming),
-}
-"""Model kind -> (ModelMetadata.details field, its builder)."""
+def _details() -> dict[str, tuple[str, Callable[[ModelInfo], Message]]]:
+    # Each kind's KindSpec.details names its field and builder (in this module or
+    # its own); the registry keeps protobuf out of everything below api/.
+    return {name: (field, resolve(builder)) for name, spec in KINDS.items()
+            for field, builder in [spec.details]}
+
+
+DETAILS = _details()
+"""Model kind -> (ModelMetadata.details field, its builder), from the kind registry."""
 
 
 def set_details(msg: pb.ModelMetadata, info: ModelInfo) -> None:

@@ -6,15 +6,26 @@ tested with a small fake and the engine can change behind the interface.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, overload
 
-from seqserve.server.engine.handle import ModelInfo, TranslatorHandle
+from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import NotFoundError
+from seqserve.server.kinds import KindSpec
+
+H = TypeVar("H")
 
 
 class ModelLookup(Protocol):
-    def get(self, name: str, version: int | None) -> TranslatorHandle:
-        """A ready model; NotFoundError for unknown name/version, UnavailableError if not ready."""
+    @overload
+    def get(self, name: str, version: int | None, kind: None = None) -> Any: ...
+
+    @overload
+    def get(self, name: str, version: int | None, kind: KindSpec[H]) -> H: ...
+
+    def get(self, name: str, version: int | None, kind: KindSpec[Any] | None = None) -> Any:
+        """A ready model; NotFoundError for unknown name/version, UnavailableError if not
+        ready; with `kind`, that kind's typed handle, or its one WrongKindError
+        (INVALID_ARGUMENT) when the model is of another kind (KindSpec.check)."""
         ...
 
     def list_models(self) -> list[ModelInfo]:

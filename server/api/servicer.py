@@ -1,6 +1,7 @@
 """The seqserve.v1.SeqServe servicer: one class per gRPC service, one mixin per
-group of RPCs (translation, models; later tagging, captioning, sessions), so
-each file stays about one concept."""
+group of RPCs (translation, tagging, captioning, sessions, models), so each file
+stays about one concept. Each mixin asks ModelLookup.get for its kind's typed
+handle (server/kinds/), which is where a wrong-kind call is refused."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class SeqServeServicer(
     pb_grpc.SeqServeServicer,
 ):
     # The mixins come first so their methods replace the generated base's
-    # UNIMPLEMENTED stubs; RPCs without a mixin yet stay UNIMPLEMENTED.
+    # UNIMPLEMENTED stubs; an RPC without a mixin would stay UNIMPLEMENTED.
 
     def __init__(self, models: ModelLookup) -> None:
         self._models = models

@@ -22,6 +22,7 @@ from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.session_access import SessionAccess
 from seqserve.server.api.stream_drain import StreamRegistry
 from seqserve.server.errors import DrainingError, InvalidArgumentError, SeqServeError
+from seqserve.server.kinds import StreamingHandle
 from seqserve.server.metrics import PREDICT_MANY_STEPS
 
 MAX_STEPS_PER_REQUEST = 4096
@@ -47,7 +48,7 @@ def count_steps(models: list[str], results: list[pb.PredictManyResult]) -> None:
 class PredictManyMethods:
     """The multiplexed session RPC (mixed into SeqServeServicer next to SessionMethods)."""
 
-    _streaming: Callable[[str, int], Any]
+    _streaming: Callable[[str, int], StreamingHandle]
     streams: StreamRegistry
     session_access: SessionAccess
     """From SessionMethods: the loaded streaming model, or the error naming why not."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 
@@ -15,14 +14,18 @@ from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.session_access import SessionAccess
 from seqserve.server.api.stream_drain import StreamRegistry
+from seqserve.server.engine.sessions.scheduler import SessionInfo
 from seqserve.server.errors import DrainingError, InvalidArgumentError, NotFoundError
+from seqserve.server.kinds import STREAMING, StreamingHandle
 
 
 def resume_from(spec: pb.OpenSessionRequest) -> int | None:
     return spec.resume_from if spec.HasField("resume_from") else None
 
 
-def opened_info(handle: Any, info: Any, token: str, top_k: int = 0) -> pb.SessionInfo:
+def opened_info(
+    handle: StreamingHandle, info: SessionInfo, token: str, top_k: int = 0
+) -> pb.SessionInfo:
     """SessionInfo of an open, with the replayed outputs when the open asked for them."""
     message = sc.session_info(handle.info.name, handle.info.version, info)
     message.session_token = token
@@ -40,13 +43,9 @@ class SessionMethods:
     streams: StreamRegistry
     session_access: SessionAccess
 
-    def _streaming(self, model: str, version: int) -> Any:
-        handle: Any = self._models.get(model, validate_model_ref(model, version))
+    def _streaming(self, model: str, version: int) -> StreamingHandle:
+        handle = self._models.get(model, validate_model_ref(model, version), kind=STREAMING)
         bind_model(handle.info.name)
-        if handle.info.kind != "streaming":
-            raise InvalidArgumentError(
-                f"model '{model}' is a {handle.info.kind} model; sessions need a streaming model"
-            )
         return handle
 
     @grpc_method

@@ -6,29 +6,20 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.tagger import TokenLabel
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds.tagger import check_tokens
 
 
 def sentences_from_request(request: pb.TagRequest) -> list[list[str]]:
     """Raw `texts` split on whitespace, or pre-tokenised `sentences`; exactly one of them."""
     if request.texts and request.sentences:
         raise InvalidArgumentError("set either texts or sentences, not both")
+    # The tagger kind's rules (server/kinds/tagger.py), before the model lookup.
     if request.texts:
         split = [text.split() for text in request.texts]
-        for index, tokens in enumerate(split):
-            if not tokens:
-                raise InvalidArgumentError(f"texts[{index}] is empty or whitespace only")
+        check_tokens(split, field="texts")
         return split
-    if not request.sentences:
-        raise InvalidArgumentError("no sentences: set texts or sentences")
     sentences = [list(s.tokens) for s in request.sentences]
-    for index, tokens in enumerate(sentences):
-        if not tokens:
-            raise InvalidArgumentError(f"sentences[{index}] has no tokens")
-        for position, token in enumerate(tokens):
-            if not token.strip():
-                raise InvalidArgumentError(
-                    f"sentences[{index}].tokens[{position}] is empty or whitespace only"
-                )
+    check_tokens(sentences)
     return sentences
 
 

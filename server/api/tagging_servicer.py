@@ -9,7 +9,7 @@ from seqserve.server.api import convert, tagging_convert
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.translation_servicer import deadline_of
-from seqserve.server.errors import FailedPreconditionError
+from seqserve.server.kinds import TAGGER
 
 
 class TaggingMethods:
@@ -23,13 +23,9 @@ class TaggingMethods:
     ) -> pb.TagResponse:
         version = convert.validate_model_ref(request.model, request.version)
         sentences = tagging_convert.sentences_from_request(request)
-        handle = self._models.get(request.model, version)
+        handle = self._models.get(request.model, version, kind=TAGGER)
         bind_model(handle.info.name)
-        if handle.info.kind != "tagger":
-            raise FailedPreconditionError(
-                f"model '{handle.info.name}' is a {handle.info.kind} model; Tag needs a tagger"
-            )
-        tagged = await handle.tag(  # type: ignore[attr-defined]
+        tagged = await handle.tag(
             sentences, top_k=request.top_k, deadline=deadline_of(context)
         )
         return tagging_convert.tag_response(handle.info, tagged)

@@ -11,10 +11,9 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import convert
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
-from seqserve.server.engine.handle import TranslatorHandle
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate
-from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import SEQ2SEQ, Seq2SeqHandle
 from seqserve.server.metrics import FIRST_PARTIAL_SECONDS
 
 
@@ -29,19 +28,13 @@ class TranslationMethods:
 
     _models: ModelLookup
 
-    def _admit(self, request: pb.TranslateRequest) -> tuple[TranslatorHandle, DecodingOptions]:
+    def _admit(self, request: pb.TranslateRequest) -> tuple[Seq2SeqHandle, DecodingOptions]:
         """Validate the request against its model; every rejection happens here,
         before the request reaches a queue."""
         version = convert.validate_model_ref(request.model, request.version)
         convert.validate_sentences(request.sentences)
-        handle = self._models.get(request.model, version)
+        handle = self._models.get(request.model, version, kind=SEQ2SEQ)
         bind_model(handle.info.name)
-        if handle.info.kind != "seq2seq":
-            # A tagger or captioner has no translate(): say so, not INTERNAL.
-            raise InvalidArgumentError(
-                f"model '{handle.info.name}' is a {handle.info.kind} model; Translate needs a "
-                "seq2seq model"
-            )
         config = handle.info.config
         convert.check_sentence_limit(len(request.sentences), config.limits)
         options = convert.decoding_options_from_proto(request.options)

@@ -21,6 +21,7 @@ from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
 from seqserve.server.engine.results import Hypothesis, SentenceResult
 from seqserve.server.engine.scheduler import DecodeScheduler
 from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.kinds.captioner import check_image_count
 from seqserve.server.repository.image_input import (
     check_request_pixels,
     check_tensor,
@@ -66,12 +67,7 @@ class CaptionerModel:
     # ---- validation at the edge ---------------------------------------------
     def prepare(self, images: list[ImageInput]) -> list[np.ndarray]:
         limits, pre = self.config.limits, self.config.preprocessing
-        if not images:
-            raise InvalidArgumentError("no images: send at least one image")
-        if len(images) > limits.max_images:
-            raise InvalidArgumentError(
-                f"{len(images)} images exceed the model's limit max_images={limits.max_images}"
-            )
+        check_image_count(len(images), limits)  # the kind's rule, as the domain API's
         # Every header first: the request's pixels are bounded before any is decoded.
         opened = {
             i: open_image(image, limits, where=f"images[{i}]")

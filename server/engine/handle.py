@@ -6,12 +6,8 @@ numpy batches, ONNX Runtime or the scheduler thread.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from seqserve.server.engine.options import DecodingOptions
-from seqserve.server.engine.results import PartialUpdate, SentenceResult
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,7 +16,7 @@ class ModelInfo:
     version: int
     kind: str
     config: Any
-    """The validated config.yaml of the model's kind (see repository/schemas.py)."""
+    """The validated config.yaml of the model's kind (its KindSpec.config_schema)."""
     providers: list[str] = field(default_factory=list)
     """Execution providers really active (sess.get_providers()), best first."""
     available_versions: list[int] = field(default_factory=list)
@@ -35,29 +31,8 @@ class ModelInfo:
     """Streaming forecasters: values per step of the forecast output (its last axis)."""
 
 
-class TranslatorHandle(Protocol):
-    """A loaded seq2seq model. Deadlines are absolute `time.monotonic()` values.
+# The typed handle of each kind lives in its kind module (server/kinds/); this
+# is the old name of the seq2seq one.
+from seqserve.server.kinds.seq2seq import Seq2SeqHandle as TranslatorHandle  # noqa: E402
 
-    Cancelling the awaiting task (client disconnect) removes the request's
-    rows from the batch. Errors are seqserve.server.errors classes.
-    """
-
-    info: ModelInfo
-
-    async def translate(
-        self,
-        sentences: list[str],
-        options: DecodingOptions,
-        *,
-        deadline: float | None = None,
-    ) -> list[SentenceResult]: ...
-
-    def translate_stream(
-        self,
-        sentences: list[str],
-        options: DecodingOptions,
-        *,
-        deadline: float | None = None,
-    ) -> AsyncIterator[PartialUpdate | list[SentenceResult]]:
-        """Yields PartialUpdate while decoding advances, then the final list once."""
-        ...
+__all__ = ["ModelInfo", "TranslatorHandle"]

@@ -7,16 +7,13 @@ import dataclasses
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from seqserve.server import metrics
-from seqserve.server.engine.captioner import CaptionerModel
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.retiring import Retirer
 from seqserve.server.engine.sessions.model import StreamingModel
 from seqserve.server.engine.sessions.upgrade import hand_over
-from seqserve.server.engine.tagger import TaggerModel
-from seqserve.server.engine.translator import Seq2SeqModel
 from seqserve.server.errors import (
     FailedPreconditionError,
     NotFoundError,
@@ -24,6 +21,7 @@ from seqserve.server.errors import (
     SeqServeError,
     UnavailableError,
 )
+from seqserve.server.kinds import KINDS, KindSpec, resolve
 from seqserve.server.repository.config import ConfigError
 from seqserve.server.repository.names import plain_model_name
 from seqserve.server.repository.repository import ModelRepository
@@ -32,11 +30,27 @@ from seqserve.server.runtime.gc_pause import freeze_loaded_objects
 
 log = logging.getLogger(__name__)
 
-# One loader per model kind; later kinds (tagger, streaming, captioner) add theirs.
-_LOADERS: dict[str, type] = {"seq2seq": Seq2SeqModel}
-_LOADERS["tagger"] = TaggerModel
-_LOADERS["captioner"] = CaptionerModel
-_LOADERS["streaming"] = StreamingModel
+H = TypeVar("H")
+
+
+def loader_of(kind: str) -> type | None:
+    """The engine class of a kind, from the kind registry (imported on first load)."""
+    spec = KINDS.get(kind)
+    return None if spec is None else resolve(spec.engine)
+
+
+def check_policy(name: str, kind: str, policy: str | None) -> None:
+    """A server-wide `--policy` a kind has no meaning for refuses the load, with the
+    policies it does take (never silently ignored)."""
+    spec = KINDS.get(kind)
+    if policy is None or spec is None or policy in spec.server_policies:
+        return
+    raise FailedPreconditionError(
+        f"model '{name}' is a {kind} model, which cannot run with the server's batching "
+        f"policy '{policy}' (--policy); {kind} models take "
+        + ", ".join(f"'{p}' ({meaning})" if p != meaning else f"'{p}'"
+                    for p, meaning in spec.server_policies.items())
+    )
 
 
 DEFAULT_MAX_MODELS = 64
@@ -179,9 +193,10 @@ class ModelManager:
 
     def _build(self, resolved: Any, available: list[int]) -> Any:
         name = resolved.name
-        loader = _LOADERS.get(resolved.config.kind)
+        loader = loader_of(resolved.config.kind)
         if loader is None:
             raise UnavailableError(f"model '{name}': kind '{resolved.config.kind}' not supported")
+        check_policy(name, resolved.config.kind, self.policy_override)
         if self.session_store and resolved.config.kind == "streaming":
             from seqserve.server.engine.sessions.store_choice import with_store
 
@@ -231,8 +246,24 @@ class ModelManager:
             on_stopped=lambda: _state(name, version, "RETIRING", present=False),
         )
 
-    def get(self, name: str, version: int | None = None) -> Any:
-        """The model at `version` (pinned), or its highest loaded version."""
+    @overload
+    def get(self, name: str, version: int | None = None, kind: None = None) -> Any: ...
+
+    @overload
+    def get(self, name: str, version: int | None, kind: KindSpec[H]) -> H: ...
+
+    @overload
+    def get(self, name: str, version: int | None = None, *, kind: KindSpec[H]) -> H: ...
+
+    def get(self, name: str, version: int | None = None, kind: KindSpec[Any] | None = None) -> Any:
+        """The model at `version` (pinned), or its highest loaded version; with `kind`,
+        the kind's one wrong-kind error (INVALID_ARGUMENT) for a model of another kind."""
+        model = self._get(name, version)
+        if kind is not None:
+            kind.check(model.info)
+        return model
+
+    def _get(self, name: str, version: int | None) -> Any:
         with self._lock:
             versions = dict(self._models.get(name, {}))
         if not versions:

@@ -7,13 +7,6 @@ server exchange the very same classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from seqserve.client.types import Hypothesis, PartialUpdate, SentenceResult
 
-__all__ = ["Hypothesis", "PartialUpdate", "SentenceResult", "TranslationResult"]
-
-
-@dataclass(frozen=True)
-class TranslationResult:
-    sentences: list[SentenceResult] = field(default_factory=list)
+__all__ = ["Hypothesis", "PartialUpdate", "SentenceResult"]

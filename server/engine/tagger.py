@@ -16,7 +16,8 @@ import numpy as np
 
 from seqserve.server.engine.dynamic_batcher import DynamicBatcher
 from seqserve.server.engine.handle import ModelInfo
-from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.errors import DeadlineExceededError
+from seqserve.server.kinds.tagger import check_limits, check_tokens
 from seqserve.server.repository.repository import ModelVersion
 from seqserve.server.repository.tag_vocab import TagVocab
 from seqserve.server.runtime.graph import OrtGraph
@@ -84,28 +85,9 @@ class TaggerModel:
 
     # ---- validation at the edge ---------------------------------------------
     def validate(self, sentences: Sequence[Sequence[str]], top_k: int) -> None:
-        limits = self.config.limits
-        if not sentences:
-            raise InvalidArgumentError("no sentences: send at least one sentence")
-        if len(sentences) > limits.max_sentences:
-            raise InvalidArgumentError(
-                f"{len(sentences)} sentences exceed the model's limit "
-                f"max_sentences={limits.max_sentences}"
-            )
-        for index, tokens in enumerate(sentences):
-            if not tokens or any(not t or t.isspace() for t in tokens):
-                raise InvalidArgumentError(
-                    f"sentence {index} is empty or has an empty token"
-                )
-            if len(tokens) > limits.max_tokens:
-                raise InvalidArgumentError(
-                    f"sentence {index} has {len(tokens)} tokens, over the model's limit "
-                    f"max_tokens={limits.max_tokens}"
-                )
-        if top_k > limits.max_top_k:
-            raise InvalidArgumentError(
-                f"top_k={top_k} exceeds the model's limit max_top_k={limits.max_top_k}"
-            )
+        # The kind's rules (server/kinds/tagger.py): one message for both APIs.
+        check_tokens(sentences)
+        check_limits(sentences, top_k, self.config.limits)
 
     # ---- the batch function (batcher thread) ---------------------------------
     def _run_batch(self, sentences: list[list[str]]) -> list[SentenceScores]:

@@ -1,4 +1,4 @@
-"""A loaded seq2seq model: tokenizer + graphs + its scheduler, behind TranslatorHandle."""
+"""A loaded seq2seq model: tokenizer + graphs + its scheduler, behind Seq2SeqHandle."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceRe
 from seqserve.server.engine.scheduler import DecodeScheduler
 from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
 from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.kinds.seq2seq import check_sentence_count, check_sentences
 from seqserve.server.repository.repository import ModelVersion
 from seqserve.server.repository.tokenizer import PairTokenizer
 
@@ -63,12 +64,8 @@ class Seq2SeqModel:
     # ---- validation at the edge ---------------------------------------------
     def tokenize(self, sentences: list[str]) -> list[list[int]]:
         limits = self.config.limits
-        if not sentences:
-            raise InvalidArgumentError("request has no sentences")
-        if len(sentences) > limits.max_sentences:
-            raise InvalidArgumentError(
-                f"{len(sentences)} sentences exceed max_sentences={limits.max_sentences}"
-            )
+        check_sentences(sentences)  # the kind's rules, one message for both APIs
+        check_sentence_count(len(sentences), limits)
         most_chars = limits.max_source_tokens * CHARS_PER_TOKEN_BOUND
         for i, text in enumerate(sentences):
             if len(text) > most_chars:
@@ -78,8 +75,6 @@ class Seq2SeqModel:
                 )
         ids = []
         for i, text in enumerate(sentences):
-            if not text.strip():
-                raise InvalidArgumentError(f"sentence {i} is empty")
             encoded = self.tokenizer.encode_source(text)
             if len(encoded) > limits.max_source_tokens:
                 raise InvalidArgumentError(
@@ -116,7 +111,7 @@ class Seq2SeqModel:
             for nbest, steps in zip(event.nbest, event.steps, strict=True)
         ]
 
-    # ---- async API (TranslatorHandle) ----------------------------------------
+    # ---- async API (Seq2SeqHandle) -------------------------------------------
     async def translate(
         self, sentences: list[str], options: DecodingOptions, *, deadline: float | None = None
     ) -> list[SentenceResult]:

@@ -186,6 +186,7 @@ class ConfigError(ValueError):
 def load_config(version_dir: Path) -> Any:
     """Read and validate `config.yaml` with the schema of its `kind` (default
     seq2seq); errors name the file and the bad keys."""
+    from seqserve.server.kinds import DEFAULT_KIND, canonical
     from seqserve.server.repository.schemas import SCHEMAS
 
     path = Path(version_dir) / CONFIG_FILE
@@ -200,10 +201,12 @@ def load_config(version_dir: Path) -> Any:
         raise ConfigError(f"{path}:{where}: not valid YAML: {problem}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: top level must be a mapping")
-    kind = raw.get("kind", "seq2seq")
-    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
-    if schema is None:
+    kind = raw.get("kind", DEFAULT_KIND)
+    name = canonical(kind) if isinstance(kind, str) else None
+    if name is None:
         raise ConfigError(f"{path}: kind: unknown model kind {kind!r} (known: {sorted(SCHEMAS)})")
+    schema = SCHEMAS[name]
+    raw["kind"] = name  # an older alias reads as the kind's one name
     try:
         return schema.model_validate(raw)
     except ValidationError as exc:

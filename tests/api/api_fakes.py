@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
@@ -126,7 +127,13 @@ class FakeManager:
     def close(self) -> None:
         self.closed = True
 
-    def get(self, name: str, version: int | None = None) -> FakeTranslator:
+    def get(self, name: str, version: int | None = None, kind: Any = None) -> FakeTranslator:
+        translator = self._get(name, version)
+        if kind is not None:
+            kind.check(translator.info)  # the manager's one wrong-kind error
+        return translator
+
+    def _get(self, name: str, version: int | None) -> FakeTranslator:
         translator = self.translators.get(name)
         if translator is None:
             raise NotFoundError(f"model '{name}' not found")

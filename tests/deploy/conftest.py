@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.deploy.traffic import FORECASTER, TAGGER, TRANSLATOR, send_traffic
-from tests.kserve.conftest import (  # noqa: F401 - fixtures, used by name
+from tests.support.kind_repository import (  # noqa: F401 - fixtures, used by name
     kserve_repository,
     tiny_captioner_run,
 )

@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from tests.fuzz.calls import Caller, format_histogram, good_answers
-from tests.kserve.conftest import (  # noqa: F401 - fixtures, used by name
+from tests.support.kind_repository import (  # noqa: F401 - fixtures, used by name
     kserve_repository,
     kserve_server,
     tiny_captioner_run,

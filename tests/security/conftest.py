@@ -56,4 +56,4 @@ def mtls_server(
 
 # The KServe suite's repository (a model of every kind) for the limit tests' streams
 # and sessions; imported, not copied, so both suites share the cached exports.
-from tests.kserve.conftest import kserve_repository, tiny_captioner_run  # noqa: E402, F401
+from tests.support.kind_repository import kserve_repository, tiny_captioner_run  # noqa: E402, F401

@@ -24,12 +24,13 @@ from seqserve.server.api.kserve.kind_seq2seq import (
 from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature, TensorSpec
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import CAPTIONER, CaptionerHandle
 
 IMAGE, PIXELS, CAPTIONS = "IMAGE", "PIXELS", "CAPTIONS"
 
 
 class CaptionerAdapter:
-    platform = "seqserve_captioner"
+    platform = CAPTIONER.platform
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config
@@ -41,7 +42,7 @@ class CaptionerAdapter:
             ),
             outputs=(TensorSpec(CAPTIONS, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,)),
                      TensorSpec(ATTENTION, "FP32", (-1, -1, -1), optional=True)),
-            max_batch_size=config.limits.max_images,
+            max_batch_size=config.limits.max_images, batch_limit="max_images",
         )
 
     @staticmethod
@@ -56,7 +57,7 @@ class CaptionerAdapter:
             return [bytes(item) for item in data.reshape(-1)]
         return [np.ascontiguousarray(row, dtype=np.float32) for row in data]
 
-    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+    async def infer(self, handle: CaptionerHandle, call: InferCall) -> InferOutcome:
         images = self._images(call)
         options = options_from_parameters(call)
         config = handle.info.config

@@ -15,7 +15,6 @@ JSON list of strings (target_prefix: one per sentence).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import numpy as np
 
@@ -25,6 +24,7 @@ from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate, SentenceResult
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import SEQ2SEQ, Seq2SeqHandle
 
 TEXT, HYPOTHESES, SCORES, ATTENTION = "TEXT", "HYPOTHESES", "SCORES", "ATTENTION"
 
@@ -92,7 +92,7 @@ def attention_output(results: list[SentenceResult], width: int) -> Tensor:
 
 
 class Seq2SeqAdapter:
-    platform = "seqserve_seq2seq"
+    platform = SEQ2SEQ.platform
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config
@@ -101,10 +101,10 @@ class Seq2SeqAdapter:
             outputs=(TensorSpec(HYPOTHESES, "BYTES", (-1,)), TensorSpec(SCORES, "FP32", (-1,)),
                      # Only sent when the request sets return_attention.
                      TensorSpec(ATTENTION, "FP32", (-1, -1, -1), optional=True)),
-            max_batch_size=config.limits.max_sentences,
+            max_batch_size=config.limits.max_sentences, batch_limit="max_sentences",
         )
 
-    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+    async def infer(self, handle: Seq2SeqHandle, call: InferCall) -> InferOutcome:
         sentences = decode_text(call.inputs[TEXT])
         options = options_from_parameters(call)
         config = handle.info.config
@@ -113,7 +113,7 @@ class Seq2SeqAdapter:
         return InferOutcome(nbest_outputs(HYPOTHESES, results, resolved.n_best), len(sentences))
 
     async def infer_stream(
-        self, handle: Any, call: InferCall
+        self, handle: Seq2SeqHandle, call: InferCall
     ) -> AsyncIterator[PartialUpdate | InferOutcome]:
         """Partial hypotheses, then the outcome ModelInfer would give (stream_partials)."""
         sentences = decode_text(call.inputs[TEXT])

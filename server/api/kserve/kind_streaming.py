@@ -31,6 +31,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError, NotFoundError
+from seqserve.server.kinds import STREAMING, StreamingHandle
 
 SWEEP_SECONDS = 1.0
 """How often a model's sequence map drops sequences whose session the engine ended
@@ -41,7 +42,7 @@ FORECAST, TOP_IDS, TOP_PROBS, SURPRISE = "FORECAST", "TOP_IDS", "TOP_PROBS", "SU
 
 
 class StreamingAdapter:
-    platform = "seqserve_streaming"
+    platform = STREAMING.platform
 
     def __init__(self) -> None:
         # (caller namespace, model, sequence key) -> engine session id. Sessions
@@ -58,12 +59,13 @@ class StreamingAdapter:
         if spec.type == "float":
             steps = config.limits.max_chunk_steps
             inputs: tuple[TensorSpec, ...] = (
-                TensorSpec(INPUT, "FP32", (-1, spec.features), max_variable=steps),
+                TensorSpec(INPUT, "FP32", (-1, spec.features), max_variable=steps,
+                           limit="max_chunk_steps"),
             )
         else:
             inputs = (
                 TensorSpec(TOKENS, "INT64", (-1,), optional=True,
-                           max_variable=config.limits.max_chunk_steps),
+                           max_variable=config.limits.max_chunk_steps, limit="max_chunk_steps"),
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
             )
         outputs = []
@@ -100,7 +102,7 @@ class StreamingAdapter:
             )
         return ChunkInput(text=texts[0])
 
-    def _session(self, handle: Any, call: InferCall) -> str:
+    def _session(self, handle: StreamingHandle, call: InferCall) -> str:
         model = handle.info.name
         if call.sequence_key is None:
             raise InvalidArgumentError(
@@ -131,7 +133,7 @@ class StreamingAdapter:
             )
         return known
 
-    def _sweep(self, handle: Any) -> None:
+    def _sweep(self, handle: StreamingHandle) -> None:
         model, now = handle.info.name, time.monotonic()
         with self._lock:
             if now - self._last_sweep.get(model, 0.0) < SWEEP_SECONDS:
@@ -151,13 +153,13 @@ class StreamingAdapter:
         with self._lock:
             return len(self._sequences)
 
-    def _close(self, handle: Any, key: tuple[str, str, str], session: str) -> None:
+    def _close(self, handle: StreamingHandle, key: tuple[str, str, str], session: str) -> None:
         self._drop(key, session)
         # Already gone (idle timeout, unload) is fine: nothing left to free.
         with contextlib.suppress(Exception):
             handle.close(session, reason="sequence_end")
 
-    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+    async def infer(self, handle: StreamingHandle, call: InferCall) -> InferOutcome:
         chunk = self._chunk(call)
         top_k = call.params.int("top_k") or 0
         session = self._session(handle, call)
@@ -200,7 +202,7 @@ class StreamingAdapter:
                 del self._sequences[key]
 
 
-def _alive(handle: Any, session: str) -> bool:
+def _alive(handle: StreamingHandle, session: str) -> bool:
     try:
         handle.session(session)
     except NotFoundError:

@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from seqserve.server.api.kserve.kind_seq2seq import decode_text
@@ -17,6 +15,7 @@ from seqserve.server.api.kserve.kinds import InferCall, InferOutcome, Signature,
 from seqserve.server.api.kserve.tensors import Tensor, bytes_tensor
 from seqserve.server.engine.handle import ModelInfo
 from seqserve.server.errors import InvalidArgumentError
+from seqserve.server.kinds import TAGGER, TaggerHandle
 
 TEXT, TOKENS, LABELS, PROBABILITIES = "TEXT", "TOKENS", "LABELS", "PROBABILITIES"
 
@@ -40,14 +39,11 @@ def _sentences(call: InferCall) -> list[list[str]]:
             while tokens and tokens[-1] == "":  # trailing padding of short rows
                 tokens.pop()
             rows.append(tokens)
-    for index, tokens in enumerate(rows):
-        if not tokens:
-            raise InvalidArgumentError(f"row {index} of input '{given[0]}' has no tokens")
-    return rows
+    return rows  # empty rows and limits: the kind's rules, in the engine's validate
 
 
 class TaggerAdapter:
-    platform = "seqserve_tagger"
+    platform = TAGGER.platform
 
     def signature(self, info: ModelInfo) -> Signature:
         config = info.config
@@ -55,16 +51,16 @@ class TaggerAdapter:
             inputs=(
                 TensorSpec(TEXT, "BYTES", (1,), optional=True),
                 TensorSpec(TOKENS, "BYTES", (-1,), optional=True,
-                           max_variable=config.limits.max_tokens),
+                           max_variable=config.limits.max_tokens, limit="max_tokens"),
             ),
             outputs=(
                 TensorSpec(LABELS, "BYTES", (-1,)), TensorSpec(PROBABILITIES, "FP32", (-1,)),
             ),
-            max_batch_size=config.limits.max_sentences,
+            max_batch_size=config.limits.max_sentences, batch_limit="max_sentences",
             max_queue_delay_us=int(config.batching.max_queue_delay_ms * 1000),
         )
 
-    async def infer(self, handle: Any, call: InferCall) -> InferOutcome:
+    async def infer(self, handle: TaggerHandle, call: InferCall) -> InferOutcome:
         sentences = _sentences(call)
         tagged = await handle.tag(sentences, deadline=call.deadline)
         labels = bytes_tensor(LABELS, [[t.label for t in row] for row in tagged])

@@ -1,8 +1,8 @@
 """How each model kind looks over KServe v2: its tensors, and one infer call.
 
-One adapter module per kind (kind_seq2seq.py, kind_tagger.py, ...) and one
-line in ADAPTERS below: the servicer only ever talks to this interface, so
-adding a kind never touches the servicer. Adapters call the same engine
+One adapter module per kind (kind_seq2seq.py, kind_tagger.py, ...), named by
+the kind's KindSpec.kserve_adapter (server/kinds/): the servicer only ever
+talks to this interface, so adding a kind never touches the servicer. Adapters call the same engine
 handle methods the domain API calls; nothing here runs a model.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from seqserve.server.api.kserve.params import Parameters
 from seqserve.server.api.kserve.tensors import Tensor
 from seqserve.server.engine.handle import ModelInfo
+from seqserve.server.kinds import KINDS, resolve
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class TensorSpec:
     max_variable: int = 0
     """The most each -1 dimension may be (0: no bound here): checked on the declared
     shape before the payload is decoded, so an oversize tensor costs nothing."""
+    limit: str = ""
+    """The config limit max_variable comes from (e.g. "max_tokens"): the refusal names
+    it, as the engine's check of the same rule does."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Signature:
     outputs: tuple[TensorSpec, ...]
     max_batch_size: int
     """> 0: the first dimension of every tensor is the batch (at most this); 0: none."""
+    batch_limit: str = ""
+    """The config limit max_batch_size comes from (e.g. "max_sentences"), for the message."""
     sequence: bool = False
     """A stateful model: requests carry sequence_id/start/end (Triton sequence batching)."""
     max_queue_delay_us: int = 0
@@ -66,7 +72,7 @@ class InferOutcome:
 
 class KindAdapter(Protocol):
     platform: str
-    """ModelConfig/ModelMetadata platform, e.g. "seqserve_seq2seq"."""
+    """ModelConfig/ModelMetadata platform: its KindSpec.platform, e.g. "seqserve_seq2seq"."""
 
     def signature(self, info: ModelInfo) -> Signature: ...
 
@@ -78,20 +84,8 @@ class KindAdapter(Protocol):
 
 
 def _adapters() -> dict[str, Callable[[], KindAdapter]]:
-    # Imported here: kind modules import this one for the shared types.
-    from seqserve.server.api.kserve import (
-        kind_captioner,
-        kind_seq2seq,
-        kind_streaming,
-        kind_tagger,
-    )
-
-    return {
-        "seq2seq": kind_seq2seq.Seq2SeqAdapter,
-        "tagger": kind_tagger.TaggerAdapter,
-        "captioner": kind_captioner.CaptionerAdapter,
-        "streaming": kind_streaming.StreamingAdapter,
-    }
+    # Resolved on call: adapter modules import this one for the shared types.
+    return {name: resolve(spec.kserve_adapter) for name, spec in KINDS.items()}
 
 
 def make_adapters() -> dict[str, KindAdapter]:

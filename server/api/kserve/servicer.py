@@ -86,9 +86,11 @@ class KServeServicer(InferMethods, pb_grpc.GRPCInferenceServiceServicer):
     def _adapter(self, info: ModelInfo) -> KindAdapter:
         adapter = self._adapters.get(info.kind)
         if adapter is None:
+            # Every registered kind has an adapter: only a kind outside the registry
+            # (a manager bug) gets here.
             raise UnavailableError(
                 f"model '{info.name}' is a {info.kind} model, which the KServe v2 API "
-                f"does not serve yet (use the seqserve.v1 API)"
+                f"does not serve"
             )
         return adapter
 

@@ -38,6 +38,8 @@ def _check_shape(
         raise InvalidArgumentError(
             f"inference request batch-size must be <= {signature.max_batch_size} for "
             f"'{model}' (and >= 1), got {shape[0]}"
+            + (f" (the model's limit {signature.batch_limit}={signature.max_batch_size})"
+               if signature.batch_limit else "")
         )
 
 
@@ -84,6 +86,7 @@ def _check_variable_dims(spec: TensorSpec, dims: tuple[int, ...], model: str) ->
             raise InvalidArgumentError(
                 f"input '{spec.name}' for model '{model}' has a dimension of {got}, over "
                 f"the model's limit of {spec.max_variable}"
+                + (f" ({spec.limit}={spec.max_variable})" if spec.limit else "")
             )
 
 

@@ -29,6 +29,12 @@ T = Seq2SeqTensors()
 SOURCE_VOCAB, TARGET_VOCAB = 30, 40
 
 
+@pytest.fixture(autouse=True)
+def fused_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fused form is opt-in (onnx_export.decoder_step_graph)."""
+    monkeypatch.setenv(STEP_FORM_ENV, "fused")
+
+
 def small_seq2seq(layers: int) -> Seq2Seq:
     torch.manual_seed(layers)
     module = Seq2Seq(SOURCE_VOCAB, TARGET_VOCAB, emb_dim=8, hidden=12, enc_hidden=10,
@@ -108,8 +114,8 @@ def test_exported_attention_matches_per_request_decode_step(tmp_path: Path) -> N
         np.testing.assert_allclose(got[T.attention][row], attention[0].numpy(), atol=1e-5)
 
 
-def test_generic_form_can_be_forced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(STEP_FORM_ENV, "generic")
+def test_generic_form_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(STEP_FORM_ENV)
     module = small_seq2seq(1)
     dims = probe_dims(module, SOURCE_VOCAB)
     path = tmp_path / "decoder.onnx"

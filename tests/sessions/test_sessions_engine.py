@@ -176,7 +176,7 @@ def test_close_during_a_snapshot_write_does_not_resurrect_the_session(streaming_
 
 def test_ready_sessions_run_oldest_chunk_first(streaming_repository):
     """With more ready sessions than max_rows, a tick takes the oldest chunks."""
-    # Not started: _schedule is driven by hand, so no tick can race the check.
+    # Not started: schedule() is driven by hand, so no tick can race the check.
     model = _model(streaming_repository, start=False, batching={"max_rows": 2})
 
     async def go():
@@ -186,8 +186,8 @@ def test_ready_sessions_run_oldest_chunk_first(streaming_repository):
             model.submit_many([(sid, ChunkInput(values=[315.0]))])
             time.sleep(0.002)  # distinct arrival times
         with model.scheduler._cond:
-            first = [s.id for s, _ in model.scheduler._schedule()]
-            second = [s.id for s, _ in model.scheduler._schedule()]
+            first = [s.id for s, _ in model.scheduler.schedule()]
+            second = [s.id for s, _ in model.scheduler.schedule()]
         return first, second
 
     first, second = asyncio.run(go())

@@ -146,7 +146,8 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
 
     def recover(self, admitted: list[DecodeJob] | None, error: Exception) -> None:
         # The batch's state is suspect after a failed step: fail the live work and the
-        # queue (a job admitted this iteration is in one of the two, or already failed).
+        # queue, and the jobs admitted this iteration (a lone job whose encoder pass
+        # raised is in neither: without this it would never hear back).
         for job in admitted or []:
             self._fail(job, error)
         self._fail_all(error)

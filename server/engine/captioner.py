@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import numpy as np
 
 from seqserve.server.engine.blocking_decode import decode_blocking
 from seqserve.server.engine.captioner_graphs import CaptionerGraphs
 from seqserve.server.engine.handle import ModelInfo
-from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
+from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent
 from seqserve.server.engine.option_tokens import attention_lists, with_tokens
 from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
 from seqserve.server.engine.results import Hypothesis, SentenceResult
 from seqserve.server.engine.scheduler import DecodeScheduler
-from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.engine.waiting import submitted
+from seqserve.server.errors import InvalidArgumentError
 from seqserve.server.kinds.captioner import check_image_count
 from seqserve.server.repository.image_input import (
     check_request_pixels,
@@ -126,27 +126,9 @@ class CaptionerModel:
         resolved = self.resolve(options, len(images))
         # Decoding an image is CPU work: off the event loop.
         arrays = await asyncio.to_thread(self.prepare, images)
-        if deadline is not None and time.monotonic() >= deadline:
-            raise DeadlineExceededError("deadline exceeded before the request was queued")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Event] = loop.create_future()
-
-        def settle(event: Event) -> None:
-            if not future.done():
-                future.set_result(event)
-
-        def sink(event: Event) -> None:
-            if not isinstance(event, PartialEvent):
-                loop.call_soon_threadsafe(settle, event)
-
-        job = DecodeJob(arrays, resolved, sink, deadline=deadline, want_partials=False)
-        self.scheduler.submit(job)
-        try:
-            event = await future
-        finally:
-            if job.remaining and not job.failed:
-                job.cancel()  # the caller went away: free its rows
-                self.scheduler.wake()
+        job = DecodeJob(arrays, resolved, deadline=deadline, want_partials=False)
+        with submitted(self.scheduler, job) as events:
+            event = await events.get()
         if isinstance(event, ErrorEvent):
             raise event.error
         assert isinstance(event, DoneEvent)

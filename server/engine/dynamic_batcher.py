@@ -1,13 +1,13 @@
 """Dynamic batching for stateless graphs (taggers, image encoders run alone).
 
-One thread per model. Requests put their items (sentences) in one bounded
-queue; the thread waits until `max_batch_size` items are waiting or the
-oldest has waited `max_queue_delay` (not at all while there is no sign of
-concurrent load, see _alone), then takes the oldest item plus the waiting
-items nearest to it in length, as many as pay for their padding
-(batch_packing.py; the oldest is always served, so nothing starves), runs the
-batch, and hands each request its results with the sink it gave (api/ wraps
-loop.call_soon_threadsafe).
+One thread per model (an EngineWorker). Requests put their items (sentences)
+in one bounded queue; schedule() waits until `max_batch_size` items are
+waiting or the oldest has waited `max_queue_delay` (not at all while there is
+no sign of concurrent load, see _alone), then takes the oldest item plus the
+waiting items nearest to it in length, as many as pay for their padding
+(batch_packing.py; the oldest is always served, so nothing starves);
+execute() runs the batch; update() hands each request its results with the
+sink it gave, one wake-up per event loop per batch.
 
 A batch that raises is retried item by item, so one bad request fails alone
 and never takes its batch-mates with it.
@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from seqserve.server import metrics
 from seqserve.server.engine.batch_packing import choose_window
-from seqserve.server.engine.loop_delivery import Delivery, deliver
+from seqserve.server.engine.worker import EngineWorker
 from seqserve.server.errors import (
     DeadlineExceededError,
     ResourceExhaustedError,
@@ -42,13 +41,17 @@ Sink = Callable[[list[Any] | BaseException], None]
 """Receives the request's results (one per item, in order) or its error, once."""
 
 
+def _unset_sink(outcome: list[Any] | BaseException) -> None:
+    """Until the submitter points the request at its sink (waiting.submitted does)."""
+
+
 @dataclass(eq=False)
 class BatchRequest:
     """One submitted request: its items, results as they arrive, and its fate."""
 
     payloads: list[Any]
     lengths: list[int]
-    sink: Sink
+    sink: Sink = _unset_sink
     deadline: float | None = None
     loop: asyncio.AbstractEventLoop | None = None
     """Where the sink runs (one wake-up per loop per batch); None: on the batcher thread."""
@@ -74,14 +77,25 @@ class _Item:
     arrived: float
 
 
-class DynamicBatcher:
+class _Failed(NamedTuple):
+    """An item whose run raised, even alone (execute's output in its place)."""
+
+    error: Exception
+
+
+class DynamicBatcher(EngineWorker[list[_Item], list[Any]]):
+    """Plan: the items of one batch. Outputs: one result (or _Failed) per item."""
+
+    stop_timeout = 10.0
+    refused_message = "model '{name}' is unloading"
+
     def __init__(
         self, name: str, run_batch: RunBatch, *, max_batch_size: int,
         max_queue_delay_s: float, max_queue: int,
         policy: Literal["dynamic", "sequential"] = "dynamic", adaptive_delay: bool = True,
         call_overhead_tokens: float = DEFAULT_CALL_OVERHEAD_TOKENS,
     ) -> None:
-        self.name = name
+        super().__init__(name, f"batcher-{name}")
         self.run_batch = run_batch
         self.max_batch_size = max_batch_size
         self.max_delay = max_queue_delay_s
@@ -93,30 +107,13 @@ class DynamicBatcher:
         self.call_overhead_tokens = call_overhead_tokens
         """A graph call's fixed cost in padded tokens (batch_packing's cost model)."""
         self._queue: list[_Item] = []
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._executing = False
         self._last_batch_requests = 0
         """Distinct requests in the last batch run: the load signal of _alone()."""
-        self._thread = threading.Thread(target=self._loop, name=f"batcher-{name}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
 
     def idle(self) -> bool:
         """Nothing queued or running: a retired version may stop without failing any."""
         with self._cond:
-            return not self._queue and not self._executing
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            pending, self._queue = self._queue, []
-            self._cond.notify_all()
-        error = UnavailableError(f"model '{self.name}' is unloading")
-        deliver(self._finish(request, error) for request in {item.request for item in pending})
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+            return not self._queue and not self._busy
 
     def submit(
         self, payloads: list[Any], lengths: list[int], sink: Sink, *,
@@ -124,53 +121,83 @@ class DynamicBatcher:
     ) -> BatchRequest:
         """Queue a request; ResourceExhaustedError at once when the queue is full."""
         request = BatchRequest(payloads, lengths, sink, deadline, loop)
+        self.accept(request)
+        return request
+
+    def accept(self, request: BatchRequest) -> None:
         now = time.monotonic()
         with self._cond:
-            if self._stopping:
-                metrics.REJECTED.labels(self.name, "draining").inc()
-                raise UnavailableError(f"model '{self.name}' is unloading")
-            if len(self._queue) + len(payloads) > self.max_queue:
+            self.refuse_if_stopping()
+            if len(self._queue) + len(request.payloads) > self.max_queue:
                 metrics.REJECTED.labels(self.name, "queue_full").inc()
                 raise ResourceExhaustedError(
                     f"model '{self.name}': queue full ({len(self._queue)} of "
                     f"max_queue={self.max_queue} sentences waiting); retry later"
                 )
             self._queue.extend(
-                _Item(request, i, n, now) for i, n in enumerate(lengths)
+                _Item(request, i, n, now) for i, n in enumerate(request.lengths)
             )
             metrics.QUEUE_DEPTH.labels(self.name).set(len(self._queue))
             self._cond.notify()
-        return request
 
-    # ---- the batching thread --------------------------------------------------
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                batch = self._next_batch()
-                if batch is None:
-                    return
-            self._executing = True
-            try:
-                self._execute(batch)
-            finally:
-                self._executing = False
+    def abandon(self, request: BatchRequest) -> None:
+        request.cancel()  # a cancelled RPC's waiting sentences never run
 
-    def _next_batch(self) -> list[_Item] | None:
-        """Under the lock: wait for work, then pick the batch (None = stopping)."""
-        while True:
-            self._drop_dead()
-            if self._stopping:
-                return None
-            if not self._queue:
-                self._cond.wait()
+    # ---- the worker's part (batcher thread) -------------------------------------
+    def schedule(self) -> list[_Item] | None:
+        self._drop_dead()
+        if not self._queue:
+            return None
+        if self.policy == "sequential":
+            return self._take_request()
+        wait = self._queue[0].arrived + self.max_delay - time.monotonic()
+        if len(self._queue) >= self.max_batch_size or wait <= 0 or self._alone():
+            return self._take_grouped()
+        return None
+
+    def wait_seconds(self) -> float | None:
+        if not self._queue:
+            return None
+        return self._queue[0].arrived + self.max_delay - time.monotonic()
+
+    def execute(self, batch: list[_Item]) -> list[Any]:
+        try:
+            return list(self._run(batch))
+        except Exception as exc:
+            if len(batch) == 1:
+                return [_Failed(exc)]
+            log.warning("%s: batch of %d failed (%s); retrying one by one",
+                        self.name, len(batch), exc)
+            return [self.execute([item])[0] for item in batch]
+
+    def update(self, batch: list[_Item], outputs: list[Any]) -> None:
+        for item, output in zip(batch, outputs, strict=True):
+            request = item.request
+            if request.finished:
                 continue
-            if self.policy == "sequential":
-                return self._take_request()
-            wait = self._queue[0].arrived + self.max_delay - time.monotonic()
-            if len(self._queue) >= self.max_batch_size or wait <= 0 or self._alone():
-                return self._take_grouped()
-            self._cond.wait(wait)
+            if isinstance(output, _Failed):
+                self._finish(request, output.error)
+                continue
+            request.results[item.index] = output
+            request.remaining -= 1
+            if request.remaining == 0:
+                self._finish(request, None)
 
+    def recover(self, batch: list[_Item] | None, error: Exception) -> None:
+        if batch is None:  # choosing the batch failed: the queue is suspect
+            with self._cond:
+                batch, self._queue = self._queue, []
+        for request in {item.request: None for item in batch}:
+            self._finish(request, error)
+
+    def shut_down(self) -> None:
+        with self._cond:
+            pending, self._queue = self._queue, []
+        error = UnavailableError(f"model '{self.name}' is unloading")
+        for request in {item.request: None for item in pending}:
+            self._finish(request, error)
+
+    # ---- choosing a batch (lock held) -------------------------------------------
     def _alone(self) -> bool:
         """No sign of concurrent load: the last batch served one request and one
         request waits now. Waiting for batch-mates then only adds latency (a
@@ -217,9 +244,11 @@ class DynamicBatcher:
         for request in expired:
             metrics.ABORTED_SENTENCES.labels(self.name, "deadline").inc(request.remaining)
         error = DeadlineExceededError("deadline exceeded while waiting in the batching queue")
-        deliver(self._finish(request, error) for request in expired)
+        for request in expired:
+            self._finish(request, error)
 
-    def _execute(self, batch: list[_Item]) -> None:
+    # ---- running and handing out (batcher thread) --------------------------------
+    def _run(self, batch: list[_Item]) -> Sequence[Any]:
         metrics.ENCODER_BATCH.labels(self.name).observe(len(batch))
         self._last_batch_requests = len({id(item.request) for item in batch})
         admitted = time.monotonic()
@@ -227,53 +256,19 @@ class DynamicBatcher:
         for item in batch:
             queue_seconds.observe(admitted - item.arrived)
         started = time.perf_counter()
-        try:
-            outputs = self.run_batch([i.request.payloads[i.index] for i in batch])
-        except Exception as exc:
-            if len(batch) == 1:
-                deliver([self._finish(batch[0].request, exc)])
-                return
-            log.warning("%s: batch of %d failed (%s); retrying one by one",
-                        self.name, len(batch), exc)
-            for item in batch:
-                self._execute([item])
-            return
+        outputs = self.run_batch([i.request.payloads[i.index] for i in batch])
         ran = time.perf_counter() - started
         metrics.ENCODE_SECONDS.labels(self.name).observe(ran)
         compute_seconds = metrics.REQUEST_COMPUTE_SECONDS.labels(self.name)
         for _ in batch:
             compute_seconds.observe(ran)
-        done = []
-        for item, output in zip(batch, outputs, strict=True):
-            request = item.request
-            if request.finished:
-                continue
-            request.results[item.index] = output
-            request.remaining -= 1
-            if request.remaining == 0:
-                done.append(self._finish(request, None))
-        deliver(done)
+        return outputs
 
-    def _finish(self, request: BatchRequest, error: BaseException | None) -> Delivery:
-        """Mark the request finished; returns its delivery (a no-op when it already was)."""
+    def _finish(self, request: BatchRequest, error: BaseException | None) -> None:
+        """Mark the request finished and send its outcome (nothing when it already was)."""
         if request.finished:
-            return (None, _ignore, None)
+            return
         request.finished = True
         if error is not None and not isinstance(error, SeqServeError):
             log.exception("%s: request failed", self.name, exc_info=error)
-        return (request.loop, _guarded(self.name, request.sink),
-                error if error is not None else request.results)
-
-
-def _ignore(outcome: object) -> None:
-    return None
-
-
-def _guarded(name: str, sink: Sink) -> Sink:
-    def call(outcome: list[Any] | BaseException) -> None:
-        try:
-            sink(outcome)
-        except Exception:  # a sink must never kill the batching thread
-            log.exception("%s: result sink failed", name)
-
-    return call
+        self.send(request.loop, request.sink, error if error is not None else request.results)

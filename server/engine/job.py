@@ -3,10 +3,13 @@
 The scheduler thread owns the job's progress; the asyncio side only reads the
 events the sink receives and may set `cancelled` (a plain flag: reading a bool
 across threads is safe under the GIL and the scheduler polls it every step).
+The scheduler hands the events over (fail() and done() only make them), so a
+step's events reach each event loop in one wake-up.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,16 +52,22 @@ Event = PartialEvent | DoneEvent | ErrorEvent
 EventSink = Callable[[Event], None]
 
 
+def _unset_sink(event: Event) -> None:
+    """Until the submitter points the job at its sink (waiting.submitted does)."""
+
+
 @dataclass(eq=False)
 class DecodeJob:
     sources: list[Any]
     """Encoder input per sentence: token ids (EOS included) for text, an image
     array for a captioner: whatever the model's graphs' encode() takes."""
     options: ResolvedOptions
-    sink: EventSink
+    sink: EventSink = _unset_sink
     deadline: float | None = None
     """Absolute time.monotonic() value."""
     want_partials: bool = False
+    loop: asyncio.AbstractEventLoop | None = None
+    """The event loop the sink runs on; None: on the scheduler thread."""
     cancelled: bool = False
     submitted_at: float = field(default_factory=time.monotonic)
     admitted_at: float = 0.0
@@ -86,10 +95,12 @@ class DecodeJob:
         self.remaining -= 1
         return self.remaining == 0
 
-    def fail(self, error: BaseException) -> None:
-        if not self.failed:
-            self.failed = True
-            self.sink(ErrorEvent(error))
+    def fail(self, error: BaseException) -> ErrorEvent | None:
+        """Mark the job failed; the event to hand its sink (None: it had failed already)."""
+        if self.failed:
+            return None
+        self.failed = True
+        return ErrorEvent(error)
 
-    def complete(self) -> None:
-        self.sink(DoneEvent(nbest=[n or [] for n in self.nbest], steps=list(self.steps)))
+    def done(self) -> DoneEvent:
+        return DoneEvent(nbest=[n or [] for n in self.nbest], steps=list(self.steps))

@@ -1,19 +1,20 @@
-"""The decode loop of one seq2seq model, on its own thread.
+"""The decode loop of one seq2seq model, on its own thread (an EngineWorker).
 
-Each iteration: schedule() admits queued jobs (encoder pass, join the batch)
-and drops cancelled or expired work -> one decoder step over every live row
--> update() runs beam selection, hands finished sentences back and retires
-them. The batching policy only changes what schedule() admits:
-continuous admits whenever there is room (iteration-level batching); static
-waits for the batch to drain; sequential admits one job at a time.
+Each iteration: schedule() drops cancelled or expired work and admits queued
+jobs -> execute() runs their encoder pass, joins them to the batch and runs one
+decoder step over every live row -> update() runs beam selection, hands
+finished sentences back and retires them. The batching policy only changes
+what schedule() admits: continuous admits whenever there is room
+(iteration-level batching); static waits for the batch to drain; sequential
+admits one job at a time.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
-import threading
 import time
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,10 +22,11 @@ from seqserve.server import metrics
 from seqserve.server.engine import beam_search
 from seqserve.server.engine.admission import ServiceRate
 from seqserve.server.engine.decode_batch import DecodeBatch
-from seqserve.server.engine.job import DecodeJob, PartialEvent
+from seqserve.server.engine.job import DecodeJob, Event, PartialEvent
 from seqserve.server.engine.live_sentence import LiveSentence
 from seqserve.server.engine.rule_step import step_with_rules
 from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
+from seqserve.server.engine.worker import EngineWorker
 from seqserve.server.errors import (
     CancelledError,
     DeadlineExceededError,
@@ -36,7 +38,17 @@ from seqserve.server.repository.config import BatchingConfig
 log = logging.getLogger(__name__)
 
 
-class DecodeScheduler:
+class Stepped(NamedTuple):
+    """One decoder step's graph outputs, and when the step began (perf_counter)."""
+
+    out: Any
+    started: float
+
+
+class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
+    """Plan: the jobs admitted this iteration (they join the live batch).
+    Outputs: the decoder step over the batch, None when no row is live."""
+
     def __init__(
         self,
         model: str,
@@ -47,6 +59,7 @@ class DecodeScheduler:
         eos_id: int,
         vocab_size: int,
     ) -> None:
+        super().__init__(model, f"decode-{model}")
         self.model = model
         self.graphs = graphs
         self.batching = batching
@@ -58,9 +71,6 @@ class DecodeScheduler:
         )
         self._queue: collections.deque[DecodeJob] = collections.deque()
         self._queued_sentences = 0
-        self._cond = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name=f"decode-{model}", daemon=True)
         self.steps = 0
         self._labels = {"model": model}
         metrics.QUEUE_CAPACITY.labels(model).set(batching.max_queue)
@@ -69,26 +79,15 @@ class DecodeScheduler:
         """Measured throughput: requests that cannot meet their deadline are refused."""
 
     # ---- public, any thread -------------------------------------------------
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-
     def idle(self) -> bool:
         """No job queued or decoding: a retired version may stop without failing any."""
         with self._cond:
-            return not self._queue and not self.batch.sentences
+            return not self._queue and not self.batch.sentences and not self._busy
 
     def submit(self, job: DecodeJob) -> None:
         """Queue a job or raise ResourceExhaustedError at once when the queue is full."""
         with self._cond:
-            if self._stopping:
-                metrics.REJECTED.labels(self.model, "draining").inc()
-                raise UnavailableError(f"model '{self.model}' is shutting down")
+            self.refuse_if_stopping()
             try:
                 self.rate.check(self._queued_sentences + len(self.batch), job.deadline,
                                 self.model)
@@ -106,47 +105,78 @@ class DecodeScheduler:
             metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
             self._cond.notify()
 
-    def wake(self) -> None:
-        """Make the loop look at cancellations now (called when a client goes away)."""
-        with self._cond:
-            self._cond.notify()
+    accept = submit
+    """waiting.submitted's name for it."""
 
-    # ---- the loop (scheduler thread only) ----------------------------------
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._stopping and not self._queue and not self.batch.sentences:
-                    self._cond.wait()
-                if self._stopping:
-                    break
-            try:
-                self._schedule()
-                if self.batch.sentences:
-                    self._step()
-            except Exception as exc:  # a real bug: fail the live work, keep serving
-                log.exception("decode loop failure in model %s", self.model)
-                self._fail_all(exc)
+    def abandon(self, job: DecodeJob) -> None:
+        """The caller went away (cancelled RPC, closed generator): free the job's rows."""
+        if job.remaining and not job.failed:
+            job.cancel()
+            self.wake()
+
+    # ---- the worker's part (scheduler thread) -------------------------------
+    def schedule(self) -> list[DecodeJob] | None:
+        if not self._queue and not self.batch.sentences:
+            return None
+        self._drop_aborted()
+        return self._admit()
+
+    def execute(self, admitted: list[DecodeJob]) -> Stepped | None:
+        if admitted:
+            self._encode_and_join(admitted)
+        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
+        if not self.batch.sentences:
+            return None
+        return self._step()
+
+    def update(self, admitted: list[DecodeJob], stepped: Stepped | None) -> None:
+        if stepped is None:
+            return
+        out, started = stepped
+        live = len(self.batch)
+        self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out,
+                     getattr(out, "attention", None))
+        self.rate.record(time.perf_counter() - started, live - len(self.batch))
+        self.steps += 1
+        metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
+        metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        # Finished sentences just left: without this the gauge kept the last
+        # admission's count while the loop sat idle (dashboards showed phantom work).
+        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
+
+    def recover(self, admitted: list[DecodeJob] | None, error: Exception) -> None:
+        # The batch's state is suspect after a failed step: fail the live work and the
+        # queue, and the jobs admitted this iteration (a lone job whose encoder pass
+        # raised is in neither: without this it would never hear back).
+        for job in admitted or []:
+            self._fail(job, error)
+        self._fail_all(error)
+
+    def shut_down(self) -> None:
         self._fail_all(UnavailableError(f"model '{self.model}' was unloaded"))
+
+    # ---- helpers (scheduler thread) ------------------------------------------
+    def _emit(self, job: DecodeJob, event: Event) -> None:
+        self.send(job.loop, job.sink, event)
+
+    def _fail(self, job: DecodeJob, error: BaseException) -> None:
+        event = job.fail(error)
+        if event is not None:
+            self.send(job.loop, job.sink, event)
 
     def _fail_all(self, error: BaseException) -> None:
         for sentence in self.batch.sentences:
-            sentence.job.fail(error)
+            self._fail(sentence.job, error)
         self.batch.remove(set(range(len(self.batch))))
         with self._cond:
             queued = list(self._queue)
             self._queue.clear()
             self._queued_sentences = 0
         for job in queued:
-            job.fail(error)
-
-    def _schedule(self) -> None:
-        self._drop_aborted()
-        admitted = self._admit()
-        if admitted:
-            self._encode_and_join(admitted)
-        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
+            self._fail(job, error)
 
     def _admit(self) -> list[DecodeJob]:
+        """(lock held) Pop the jobs that join the batch this iteration."""
         policy = self.batching.policy
         if policy != "continuous" and self.batch.sentences:
             return []
@@ -155,42 +185,41 @@ class DecodeScheduler:
         rows = self.batch.rows
         encoded = 0
         now = time.monotonic()
-        with self._cond:
-            while self._queue:
-                job = self._queue[0]
-                if job.cancelled or job.expired(now):
-                    self._queue.popleft()
-                    self._queued_sentences -= len(job.sources)
-                    self._abort_queued(job, now)
-                    continue
-                n = len(job.sources)
-                need_rows = n * job.options.rows
-                fits = (
-                    live + n <= self.batching.max_live_sentences
-                    and rows + need_rows <= self.batching.max_rows
-                    and encoded + n <= self.batching.max_encoder_batch
-                )
-                # An oversized job still runs when it would be alone.
-                if not fits and (live or admitted):
-                    break
+        while self._queue:
+            job = self._queue[0]
+            if job.cancelled or job.expired(now):
                 self._queue.popleft()
-                self._queued_sentences -= n
-                job.admitted_at = now
-                metrics.REQUEST_QUEUE_SECONDS.labels(self.model).observe(now - job.submitted_at)
-                admitted.append(job)
-                live, rows, encoded = live + n, rows + need_rows, encoded + n
-                if policy == "sequential":
-                    break
-            metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
+                self._queued_sentences -= len(job.sources)
+                self._abort_queued(job, now)
+                continue
+            n = len(job.sources)
+            need_rows = n * job.options.rows
+            fits = (
+                live + n <= self.batching.max_live_sentences
+                and rows + need_rows <= self.batching.max_rows
+                and encoded + n <= self.batching.max_encoder_batch
+            )
+            # An oversized job still runs when it would be alone.
+            if not fits and (live or admitted):
+                break
+            self._queue.popleft()
+            self._queued_sentences -= n
+            job.admitted_at = now
+            metrics.REQUEST_QUEUE_SECONDS.labels(self.model).observe(now - job.submitted_at)
+            admitted.append(job)
+            live, rows, encoded = live + n, rows + need_rows, encoded + n
+            if policy == "sequential":
+                break
+        metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
         return admitted
 
     def _abort_queued(self, job: DecodeJob, now: float) -> None:
         reason = "deadline" if job.expired(now) else "cancelled"
         metrics.ABORTED_SENTENCES.labels(self.model, reason).inc(len(job.sources))
         if reason == "cancelled":
-            job.fail(CancelledError("request cancelled by the client"))
+            self._fail(job, CancelledError("request cancelled by the client"))
         else:
-            job.fail(DeadlineExceededError(
+            self._fail(job, DeadlineExceededError(
                 f"deadline exceeded after {now - job.submitted_at:.3f}s in the queue"
             ))
 
@@ -206,7 +235,7 @@ class DecodeScheduler:
                     self._encode_jobs([job])
                 except Exception as exc:
                     log.exception("encoder failed for one request of model %s", self.model)
-                    job.fail(exc)
+                    self._fail(job, exc)
 
     def _encode_jobs(self, jobs: list[DecodeJob]) -> None:
         sources = [s for job in jobs for s in job.sources]
@@ -242,15 +271,15 @@ class DecodeScheduler:
             leaving.add(position)
             metrics.ABORTED_SENTENCES.labels(self.model, reason).inc()
             if reason == "cancelled":
-                job.fail(CancelledError("request cancelled by the client"))
+                self._fail(job, CancelledError("request cancelled by the client"))
             elif reason == "deadline":
-                job.fail(DeadlineExceededError(
+                self._fail(job, DeadlineExceededError(
                     f"deadline exceeded after {now - job.submitted_at:.3f}s "
                     f"({sentence.step} decode steps done)"
                 ))
         self.batch.remove(leaving)
 
-    def _step(self) -> None:
+    def _step(self) -> Stepped:
         started = time.perf_counter()
         batch = self.batch
         max_beam = max(s.beam for s in batch.sentences)
@@ -263,16 +292,7 @@ class DecodeScheduler:
             batch.prev_tokens, batch.h, batch.c, batch.memory, batch.memory_mask,
             batch.memory_index, k, **({"attention": True} if want_attention else {}),
         )
-        live = len(self.batch)
-        self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out,
-                     getattr(out, "attention", None))
-        self.rate.record(time.perf_counter() - started, live - len(self.batch))
-        self.steps += 1
-        metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
-        metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
-        # Finished sentences just left: without this the gauge kept the last
-        # admission's count while the loop sat idle (dashboards showed phantom work).
-        metrics.LIVE_SENTENCES.labels(self.model).set(len(self.batch))
+        return Stepped(out, started)
 
     def _update(
         self, topk_lp: np.ndarray, topk_ids: np.ndarray, h_out: np.ndarray, c_out: np.ndarray,
@@ -355,7 +375,8 @@ class DecodeScheduler:
                 sentence.result = sentence.finalize(alive)
                 leaving.add(position)
             elif job.want_partials and (row := sentence.best_row(alive)) is not None:
-                job.sink(PartialEvent(sentence.index, sentence.history(row), sentence.step))
+                self._emit(job, PartialEvent(sentence.index, sentence.history(row),
+                                             sentence.step))
         if self.batching.policy == "static":
             # A static batch is one fixed tensor: finished sentences keep their
             # rows (computed and ignored) and nobody returns until all are done.
@@ -370,5 +391,5 @@ class DecodeScheduler:
                 metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(
                     time.monotonic() - job.admitted_at
                 )
-                job.complete()
+                self._emit(job, job.done())
         batch.remove(leaving)

@@ -7,16 +7,14 @@ never on the event loop.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from seqserve.server.engine.dynamic_batcher import DynamicBatcher
+from seqserve.server.engine.dynamic_batcher import BatchRequest, DynamicBatcher
 from seqserve.server.engine.handle import ModelInfo
-from seqserve.server.errors import DeadlineExceededError
+from seqserve.server.engine.waiting import submitted
 from seqserve.server.kinds.tagger import check_limits, check_tokens
 from seqserve.server.repository.repository import ModelVersion
 from seqserve.server.repository.tag_vocab import TagVocab
@@ -131,26 +129,11 @@ class TaggerModel:
         self, sentences: list[list[str]], *, top_k: int = 0, deadline: float | None = None
     ) -> list[list[TokenLabel]]:
         self.validate(sentences, top_k)
-        if deadline is not None and time.monotonic() >= deadline:
-            raise DeadlineExceededError("deadline exceeded before the request was queued")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[SentenceScores]] = loop.create_future()
-
-        def settle(outcome: list[SentenceScores] | BaseException) -> None:  # on `loop`
-            if future.done():
-                return
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
-
-        request = self.batcher.submit(
-            sentences, [len(s) for s in sentences], settle, deadline=deadline, loop=loop
-        )
-        try:
-            scores = await future
-        finally:
-            request.cancel()  # a cancelled RPC's waiting sentences never run
+        request = BatchRequest(sentences, [len(s) for s in sentences], deadline=deadline)
+        with submitted(self.batcher, request) as outcomes:
+            scores = await outcomes.get()
+        if isinstance(scores, BaseException):
+            raise scores
         return [self._labels(s, p, top_k) for s, p in zip(sentences, scores, strict=True)]
 
     def tag_blocking(self, sentences: list[list[str]]) -> list[list[str]]:

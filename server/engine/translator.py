@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 from seqserve.server.engine.blocking_decode import decode_blocking
 from seqserve.server.engine.handle import ModelInfo
-from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, Event, PartialEvent
+from seqserve.server.engine.job import DecodeJob, DoneEvent, ErrorEvent, PartialEvent
 from seqserve.server.engine.option_tokens import attention_lists, with_tokens
 from seqserve.server.engine.options import DecodingOptions, ResolvedOptions
 from seqserve.server.engine.results import Hypothesis, PartialUpdate, SentenceResult
 from seqserve.server.engine.scheduler import DecodeScheduler
 from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
-from seqserve.server.errors import DeadlineExceededError, InvalidArgumentError
+from seqserve.server.engine.waiting import submitted
+from seqserve.server.errors import InvalidArgumentError
 from seqserve.server.kinds.seq2seq import check_sentence_count, check_sentences
 from seqserve.server.repository.repository import ModelVersion
 from seqserve.server.repository.tokenizer import PairTokenizer
@@ -135,17 +135,8 @@ class Seq2SeqModel:
             sources = await asyncio.to_thread(self.tokenize, sentences)
         else:
             sources = self.tokenize(sentences)
-        if deadline is not None and time.monotonic() >= deadline:
-            raise DeadlineExceededError("deadline exceeded before the request was queued")
-        loop = asyncio.get_running_loop()
-        events: asyncio.Queue[Event] = asyncio.Queue()
-
-        def sink(event: Event) -> None:
-            loop.call_soon_threadsafe(events.put_nowait, event)
-
-        job = DecodeJob(sources, resolved, sink, deadline=deadline, want_partials=partials)
-        self.scheduler.submit(job)
-        try:
+        job = DecodeJob(sources, resolved, deadline=deadline, want_partials=partials)
+        with submitted(self.scheduler, job) as events:
             while True:
                 event = await events.get()
                 if isinstance(event, PartialEvent):
@@ -158,11 +149,6 @@ class Seq2SeqModel:
                 else:
                     yield self.results(event, resolved)
                     return
-        finally:
-            if job.remaining and not job.failed:
-                # The caller went away (cancelled RPC, closed generator): free the rows.
-                job.cancel()
-                self.scheduler.wake()
 
     # ---- blocking API (export verification, benchmarks) ----------------------
     def decode_ids_blocking(

@@ -10,7 +10,7 @@ import pytest
 
 from seqserve.server.engine.sessions.model import ChunkInput, StreamingModel
 from seqserve.server.engine.sessions.store import MemoryStore
-from seqserve.server.errors import NotFoundError, ResourceExhaustedError
+from seqserve.server.errors import NotFoundError, ResourceExhaustedError, UnavailableError
 from seqserve.server.repository.repository import ModelRepository
 
 
@@ -176,7 +176,7 @@ def test_close_during_a_snapshot_write_does_not_resurrect_the_session(streaming_
 
 def test_ready_sessions_run_oldest_chunk_first(streaming_repository):
     """With more ready sessions than max_rows, a tick takes the oldest chunks."""
-    # Not started: _schedule is driven by hand, so no tick can race the check.
+    # Not started: schedule() is driven by hand, so no tick can race the check.
     model = _model(streaming_repository, start=False, batching={"max_rows": 2})
 
     async def go():
@@ -186,8 +186,8 @@ def test_ready_sessions_run_oldest_chunk_first(streaming_repository):
             model.submit_many([(sid, ChunkInput(values=[315.0]))])
             time.sleep(0.002)  # distinct arrival times
         with model.scheduler._cond:
-            first = [s.id for s, _ in model.scheduler._schedule()]
-            second = [s.id for s, _ in model.scheduler._schedule()]
+            first = [s.id for s, _ in model.scheduler.schedule()]
+            second = [s.id for s, _ in model.scheduler.schedule()]
         return first, second
 
     first, second = asyncio.run(go())
@@ -216,5 +216,37 @@ def test_a_memory_store_takes_no_per_chunk_snapshots_but_eviction_does(streaming
         assert saves == [1]  # the evicted session's state, once
         info = model.open("m")
         assert info.resumed and info.position == 6
+    finally:
+        model.stop()
+
+
+def test_a_failing_idle_scan_write_does_not_stop_the_ticks(streaming_repository):
+    """The eviction's snapshot write runs in schedule(): when the store fails it, the
+    worker logs it, keeps ticking and evicts at the next scan."""
+    model = _model(streaming_repository, limits={"idle_timeout_seconds": 0.3})
+    failed: list[int] = []
+    original = model.store.save_many
+
+    def flaky(snapshots):
+        if not failed:
+            failed.append(len(snapshots))
+            raise UnavailableError("store briefly down")
+        return original(snapshots)
+
+    model.store.save_many = flaky
+
+    async def step(sid: str) -> int:
+        return (await model.predict(sid, ChunkInput(values=[315.0]))).position
+
+    try:
+        model.open("m")
+        assert asyncio.run(step("m")) == 1
+        deadline = time.monotonic() + 10
+        while model.scheduler.live_sessions() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert failed == [1] and model.scheduler.live_sessions() == 0
+        model.open("n")
+        assert asyncio.run(step("n")) == 1  # still ticking
+        assert model.open("m").position == 1  # the retried write kept its state
     finally:
         model.stop()

@@ -1,10 +1,10 @@
-"""The session tick loop of one streaming model, on its own thread.
+"""The session tick loop of one streaming model, on its own thread (an EngineWorker).
 
 Each tick: schedule() evicts idle sessions and takes the oldest pending chunk
 of up to max_rows sessions (one chunk per session, so a session's chunks run
-in order, one per tick) -> one step run with per-row lengths -> update()
-scatters the new state, hands each chunk's outputs to its sink and writes the
-tick's snapshots in one store transaction.
+in order, one per tick) -> execute() runs one step with per-row lengths and
+scatters the new state -> update() writes the tick's snapshots in one store
+transaction and hands each chunk's outputs to its sink.
 
 Ready sessions (a chunk pending, none running) wait in a heap keyed by their
 oldest chunk's arrival, so a tick costs O(rows log n) however many sessions
@@ -22,6 +22,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from seqserve.server.engine.sessions.table import (
     deliver,
     new_session_id,
 )
+from seqserve.server.engine.worker import EngineWorker
 from seqserve.server.errors import (
     DRAINING_MESSAGE,
     DrainingError,
@@ -79,19 +81,31 @@ def _check_owner(session_id: str, owner: str, caller: str | None) -> None:
     )
 
 
-class SessionScheduler:
+TickBatch = list[tuple[Session, Chunk]]
+"""One tick's rows: per session its oldest pending chunk."""
+
+
+class Ticked(NamedTuple):
+    """A tick's graph outputs ([rows, T, ...] per name), and when the tick began."""
+
+    outputs: dict[str, np.ndarray]
+    ticked: float
+
+
+class SessionScheduler(EngineWorker[TickBatch, Ticked]):
+    """Plan: the tick's rows. Outputs: the step graph's outputs for them."""
+
     def __init__(
         self, model: str, version: int, config: StreamingConfig, graph: StepGraph,
         store: SessionStore,
     ) -> None:
+        super().__init__(model, f"sessions-{model}")
         self.model, self.version, self.config = model, version, config
         self.graph, self.store = graph, store
         self.limits = config.limits
         self.table = SessionTable(self.limits.max_sessions)
         self.pool = StatePool(config.graph.states, self.limits.max_sessions)
         self.max_rows = 1 if config.batching.policy == "sequential" else config.batching.max_rows
-        self._cond = threading.Condition()
-        self._stopping = False
         # Stores of the versions this one replaced with the same state layout
         # (sessions resume from them), and why other versions' sessions cannot.
         self.inherited: list[tuple[SessionStore, int]] = []
@@ -112,7 +126,6 @@ class SessionScheduler:
         # snapshot of a session closed mid-run could land after the delete and
         # bring the closed session back on its next open.
         self._store_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, name=f"sessions-{model}", daemon=True)
         self.ticks = 0
         metrics.SESSION_STATE_BYTES.labels(model).set(self.pool.row_bytes)
         metrics.SESSION_CAPACITY.labels(model).set(self.table.capacity)
@@ -120,15 +133,6 @@ class SessionScheduler:
         metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
 
     # ---- any thread ---------------------------------------------------------
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        self._thread.join(timeout)
-
     def open(
         self, session_id: str | None, *, attach: bool, resume_from: int | None = None,
         owner: str | None = None,
@@ -340,9 +344,7 @@ class SessionScheduler:
 
     # ---- lock held ----------------------------------------------------------
     def _check_running(self) -> None:
-        if self._stopping:
-            metrics.REJECTED.labels(self.model, "draining").inc()
-            raise UnavailableError(f"model '{self.model}' is shutting down")
+        self.refuse_if_stopping()
         if self._draining:
             raise DrainingError(DRAINING_MESSAGE)
 
@@ -389,33 +391,14 @@ class SessionScheduler:
         metrics.SESSIONS_ENDED.labels(self.model, reason).inc()
         metrics.LIVE_SESSIONS.labels(self.model).set(len(self.table))
 
-    # ---- the loop (scheduler thread) ----------------------------------------
-    def _loop(self) -> None:
-        idle_check = min(1.0, self.limits.idle_timeout_seconds / 4)
-        while True:
-            with self._cond:
-                batch = self._schedule()
-                while not batch and not self._stopping:
-                    self._cond.wait(idle_check)
-                    batch = self._schedule()
-                if self._stopping:
-                    break
-            try:
-                self._run(batch)
-            except Exception as exc:  # a real bug: fail this tick's chunks, keep serving
-                log.exception("session tick failed in model %s", self.model)
-                with self._cond:
-                    self._finish(batch, time.monotonic())
-                deliver([(chunk, exc) for _, chunk in batch])
-        self._drain()
-
-    def _schedule(self) -> list[tuple[Session, Chunk]]:
+    # ---- the worker's part (scheduler thread) -------------------------------
+    def schedule(self) -> TickBatch | None:
         now = time.monotonic()
         # The idle scan walks every session: do it a few times per timeout, not per tick.
         if now >= self._next_idle_scan:
             self._next_idle_scan = now + min(1.0, self.limits.idle_timeout_seconds / 4)
             self._evict_idle(now)
-        batch: list[tuple[Session, Chunk]] = []
+        batch: TickBatch = []
         while self._ready and len(batch) < self.max_rows:
             session = heapq.heappop(self._ready)[2]
             if session.closed or session.busy or not session.pending:
@@ -425,7 +408,37 @@ class SessionScheduler:
         self._queued -= len(batch)
         # Once per tick, not per chunk: every submit wakes the loop into this call.
         metrics.QUEUE_DEPTH.labels(self.model).set(self._queued)
-        return batch
+        return batch or None
+
+    def wait_seconds(self) -> float | None:
+        return min(1.0, self.limits.idle_timeout_seconds / 4)  # the idle scan's pace
+
+    def execute(self, batch: TickBatch) -> Ticked:
+        ticked = time.monotonic()
+        queue_seconds = metrics.REQUEST_QUEUE_SECONDS.labels(self.model)
+        for _, chunk in batch:
+            queue_seconds.observe(ticked - chunk.enqueued)
+        started = time.perf_counter()
+        slots = np.array([s.slot for s, _ in batch], dtype=np.int64)
+        lengths = np.array([c.steps for _, c in batch], dtype=np.int64)
+        inputs = self.graph.pad([c.data for _, c in batch], int(lengths.max()))
+        outputs, new_state = self.graph.run(inputs, lengths, self.pool.gather(slots))
+        self.pool.scatter(slots, new_state)
+        metrics.SESSION_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
+        metrics.SESSION_TICK_ROWS.labels(self.model).observe(len(batch))
+        self.ticks += 1
+        return Ticked(outputs, ticked)
+
+    def recover(self, batch: TickBatch | None, error: Exception) -> None:
+        if batch is None:  # schedule() failed (an idle scan's snapshot write): retried later
+            return
+        with self._cond:
+            self._finish(batch, time.monotonic())
+        for _, chunk in batch:
+            self.send(chunk.loop, chunk.sink, error)
+
+    def shut_down(self) -> None:
+        self._drain()
 
     def _evict_idle(self, now: float) -> None:
         timeout = self.limits.idle_timeout_seconds
@@ -442,20 +455,8 @@ class SessionScheduler:
         if idle:
             self._release_leases([s.id for s in idle])
 
-    def _run(self, batch: list[tuple[Session, Chunk]]) -> None:
-        ticked = time.monotonic()
-        queue_seconds = metrics.REQUEST_QUEUE_SECONDS.labels(self.model)
-        for _, chunk in batch:
-            queue_seconds.observe(ticked - chunk.enqueued)
-        started = time.perf_counter()
-        slots = np.array([s.slot for s, _ in batch], dtype=np.int64)
-        lengths = np.array([c.steps for _, c in batch], dtype=np.int64)
-        inputs = self.graph.pad([c.data for _, c in batch], int(lengths.max()))
-        outputs, new_state = self.graph.run(inputs, lengths, self.pool.gather(slots))
-        self.pool.scatter(slots, new_state)
-        metrics.SESSION_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
-        metrics.SESSION_TICK_ROWS.labels(self.model).observe(len(batch))
-        self.ticks += 1
+    def update(self, batch: TickBatch, ticked_outputs: Ticked) -> None:
+        outputs, ticked = ticked_outputs
         snapshotted, results = [], []
         policy = self.config.sessions
         every_chunk = policy.snapshot == "every_chunk"
@@ -498,10 +499,11 @@ class SessionScheduler:
             session.last_result = done
         with self._cond:
             self._finish(batch, done)
-        deliver(results)
+        for chunk, outcome in results:
+            self.send(chunk.loop, chunk.sink, outcome)
 
     def _fence_off(
-        self, batch: list[tuple[Session, Chunk]], results: list, fenced: list[Snapshot],
+        self, batch: TickBatch, results: list, fenced: list[Snapshot],
     ) -> list:
         """Sessions whose snapshot the store refused (another replica holds them now):
         end them here with the reason instead of handing out this tick's outputs."""
@@ -520,7 +522,7 @@ class SessionScheduler:
         return [(chunk, errors[s.id] if s.id in ids else outcome)
                 for (s, _), (chunk, outcome) in zip(batch, results, strict=True)]
 
-    def _finish(self, batch: list[tuple[Session, Chunk]], now: float) -> None:
+    def _finish(self, batch: TickBatch, now: float) -> None:
         """(lock held) The run is over: free closed sessions' slots, queue the rest again."""
         woke = False
         for session, _ in batch:

@@ -39,12 +39,11 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-BEAM_SIZE = 4
-
-
-def make(model: str, i: int, length: int, min_length: int) -> pb.TranslateRequest:
-    options = pb.DecodingOptions(beam_size=BEAM_SIZE, max_length=length, min_length=min_length)
-    return pb.TranslateRequest(model=model, sentences=[f"{i % 997} thousand"], options=options)
+def make(args: argparse.Namespace, i: int) -> pb.TranslateRequest:
+    options = pb.DecodingOptions(beam_size=args.beam_size, max_length=args.max_length,
+                                 min_length=args.min_length)
+    return pb.TranslateRequest(model=args.model, sentences=[f"{i % 997} thousand"],
+                               options=options)
 
 
 async def capacity(client, args: argparse.Namespace, seconds: float) -> float:
@@ -54,7 +53,7 @@ async def capacity(client, args: argparse.Namespace, seconds: float) -> float:
         nonlocal done
         i = 0
         while time.monotonic() < end:
-            await client.Translate(make(args.model, i, args.max_length, args.min_length),
+            await client.Translate(make(args, i),
                                    timeout=60)
             done, i = done + 1, i + 1
 
@@ -77,7 +76,7 @@ async def _offer(address: str, args: argparse.Namespace, rate: float, offset: in
         async def one(i: int) -> None:
             started = time.monotonic()
             try:
-                await client.Translate(make(args.model, i, args.max_length, args.min_length),
+                await client.Translate(make(args, i),
                                        timeout=args.deadline)
                 answered.append(time.monotonic() - started)
             except grpc.aio.AioRpcError as exc:
@@ -96,8 +95,6 @@ async def _offer(address: str, args: argparse.Namespace, rate: float, offset: in
 
 
 def _client_process(address: str, args: argparse.Namespace, rate: float, offset: int) -> Outcome:
-    global BEAM_SIZE
-    BEAM_SIZE = args.beam_size  # a spawned process starts from the module's defaults
     return asyncio.run(_offer(address, args, rate, offset))
 
 
@@ -132,7 +129,7 @@ async def overload(address: str, args: argparse.Namespace) -> None:
             await prober
         await asyncio.sleep(1.0)
         t0 = time.monotonic()
-        await client.Translate(make(args.model, 1, args.max_length, args.min_length), timeout=60)
+        await client.Translate(make(args, 1), timeout=60)
         recovery = time.monotonic() - t0
     offered = sum(o[0] for o in outcomes)
     answered = [t for o in outcomes for t in o[1]]
@@ -173,8 +170,6 @@ def main() -> int:
     parser.add_argument("--server-args", default="",
                         help="extra `seqserve serve` flags, e.g. '--grace 5'")
     args = parser.parse_args()
-    global BEAM_SIZE
-    BEAM_SIZE = args.beam_size
     with running_server(args.model_repository, extra_args=args.server_args.split()) as server:
         asyncio.run(overload(server.address, args))
     return 0

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from tests.support.server_process import free_port
+from tests.support.stopping import stop_process
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
@@ -76,10 +77,5 @@ def running_prometheus(
             time.sleep(0.2)
         yield Prometheus(url)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process)
         log.close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.deploy.prometheus_process import PROMETHEUS, Prometheus, running_prometheus
 from tests.deploy.traffic import send_traffic
+from tests.sessions.session_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"
@@ -34,7 +34,7 @@ def dashboard_queries() -> list[str]:
 def prometheus(deploy_server, tmp_path_factory):
     target = f"127.0.0.1:{deploy_server.metrics_port}"
     with running_prometheus([target], [ALERTS], tmp_path_factory.mktemp("prom")) as prom:
-        assert _wait(lambda: _values(prom, 'up{job="seqserve"}') == [1.0], 20), "never scraped"
+        assert wait_until(lambda: _values(prom, 'up{job="seqserve"}') == [1.0], 20), "never scraped"
         # Counters must move while Prometheus watches for rate() to see traffic.
         send_traffic(deploy_server.address)
         yield prom
@@ -44,22 +44,13 @@ def _values(prom: Prometheus, expr: str) -> list[float]:
     return [float(item["value"][1]) for item in prom.query(expr)]
 
 
-def _wait(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.5)
-    return predicate()
-
-
 def _has_data(prom: Prometheus, expr: str) -> bool:
     return any(math.isfinite(v) for v in _values(prom, expr))
 
 
 @pytest.mark.parametrize("expr", dashboard_queries())
 def test_dashboard_query_returns_data(prometheus, expr):
-    assert _wait(lambda: _has_data(prometheus, expr), 15), (
+    assert wait_until(lambda: _has_data(prometheus, expr), 15), (
         f"no finite sample for {expr}: {prometheus.query(expr)}"
     )
     for item in prometheus.query(expr):
@@ -68,7 +59,7 @@ def test_dashboard_query_returns_data(prometheus, expr):
 
 def test_requests_per_model_and_rpc_seen_by_prometheus(prometheus):
     expr = f"sum by (model, method, code) (increase(seqserve_requests_total[{WINDOW}]))"
-    assert _wait(lambda: len(prometheus.query(expr)) >= 10, 15)
+    assert wait_until(lambda: len(prometheus.query(expr)) >= 10, 15)
     seen = {(i["metric"].get("model", ""), i["metric"]["method"], i["metric"]["code"])
             for i in prometheus.query(expr)}
     assert {("numbers", "Translate", "OK"), ("numbers", "ModelInfer", "OK"),
@@ -81,7 +72,7 @@ def test_alert_rules_load_and_evaluate(prometheus):
         return len(rules) == 5 and all(r.get("lastEvaluation", "").startswith("20")
                                        and r["health"] == "ok" for r in rules)
 
-    assert _wait(evaluated, 15), prometheus.api("rules")
+    assert wait_until(evaluated, 15), prometheus.api("rules")
     # A healthy replica under light traffic fires nothing.
     firing = [a for a in prometheus.api("alerts")["alerts"] if a["state"] == "firing"]
     assert firing == []

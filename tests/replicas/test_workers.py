@@ -14,6 +14,7 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from tests.integration.grpc_helpers import request, stub
+from tests.sessions.session_helpers import wait_until
 from tests.support.server_process import LISTENING, free_port
 
 
@@ -65,7 +66,7 @@ def test_workers_serve_on_consecutive_ports_a_dead_one_is_reported_sigterm_stops
             channel.close()
         pids = [int(p) for p in next(x for x in lines if "pids" in x).split("pids")[1].split()]
         os.kill(pids[0], signal.SIGKILL)
-        assert _wait(lambda: any("worker 0" in line and "not restarting" in line
+        assert wait_until(lambda: any("worker 0" in line and "not restarting" in line
                                  for line in lines), 30), "".join(lines)
         # The other worker keeps serving; the supervisor stays up for it.
         channel, client = stub(addresses[1])
@@ -74,7 +75,7 @@ def test_workers_serve_on_consecutive_ports_a_dead_one_is_reported_sigterm_stops
         assert process.poll() is None
         process.send_signal(signal.SIGTERM)  # forwarded: the live worker drains and exits
         assert process.wait(60) == 1  # a worker died: the supervisor says so
-        assert _wait(lambda: not os.path.exists(f"/proc/{pids[1]}"), 10)
+        assert wait_until(lambda: not os.path.exists(f"/proc/{pids[1]}"), 10)
         for address in addresses:
             channel, client = stub(address)
             try:
@@ -88,12 +89,3 @@ def test_workers_serve_on_consecutive_ports_a_dead_one_is_reported_sigterm_stops
         if process.poll() is None:
             process.kill()
             process.wait(10)
-
-
-def _wait(predicate, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.server_process import free_port
+from tests.support.stopping import stop_process
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "haproxy" / "haproxy.cfg"
 _SERVER = re.compile(r"^(\s+)server replica\d+ \S+ check port \d+\s*$")
@@ -116,9 +117,4 @@ def running_haproxy(replicas: list[tuple[int, int]]) -> Iterator[HaproxyProcess]
                 time.sleep(0.05)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)

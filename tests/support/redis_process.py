@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support.server_process import free_port
+from tests.support.stopping import stop_process
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -54,13 +55,8 @@ class RedisProcess:
         client.close()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def client(self):  # -> redis.Redis (imported lazily)

@@ -25,7 +25,7 @@ from seqserve.server.engine.decode_batch import DecodeBatch
 from seqserve.server.engine.job import DecodeJob, Event, PartialEvent
 from seqserve.server.engine.live_sentence import LiveSentence
 from seqserve.server.engine.rule_step import step_with_rules
-from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
+from seqserve.server.engine.seq2seq_graphs import EncoderOutput, Seq2SeqGraphs
 from seqserve.server.engine.worker import EngineWorker
 from seqserve.server.errors import (
     CancelledError,
@@ -43,6 +43,10 @@ class Stepped(NamedTuple):
 
     out: Any
     started: float
+
+
+EncodedGroup = tuple[list[DecodeJob], EncoderOutput]
+"""Jobs whose encoder pass succeeded together, and its output."""
 
 
 class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
@@ -146,8 +150,8 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
 
     def recover(self, admitted: list[DecodeJob] | None, error: Exception) -> None:
         # The batch's state is suspect after a failed step: fail the live work and the
-        # queue, and the jobs admitted this iteration (a lone job whose encoder pass
-        # raised is in neither: without this it would never hear back).
+        # queue, and the jobs admitted this iteration (one whose join to the batch
+        # raised may be in neither: without this it would never hear back).
         for job in admitted or []:
             self._fail(job, error)
         self._fail_all(error)
@@ -224,25 +228,42 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             ))
 
     def _encode_and_join(self, jobs: list[DecodeJob]) -> None:
-        try:
-            self._encode_jobs(jobs)
-        except Exception:
-            if len(jobs) == 1:
-                raise
-            # Isolate the failing request: its batch-mates must not fail with it.
-            for job in jobs:
-                try:
-                    self._encode_jobs([job])
-                except Exception as exc:
-                    log.exception("encoder failed for one request of model %s", self.model)
-                    self._fail(job, exc)
+        # An encoder pass that raises has not touched the live batch, so it fails only
+        # the requests it was for: sentences already decoding keep going (a lone bad
+        # request used to take its live batch-mates down through recover()). A failure
+        # joining the batch still propagates: the batch itself is suspect then.
+        for group, encoded in self._encode_isolating(jobs):
+            self._join(group, encoded)
 
-    def _encode_jobs(self, jobs: list[DecodeJob]) -> None:
+    def _encode_isolating(self, jobs: list[DecodeJob]) -> list[EncodedGroup]:
+        try:
+            return [(jobs, self._encode(jobs))]
+        except Exception as exc:
+            if len(jobs) == 1:
+                self._fail_encoding(jobs[0], exc)
+                return []
+        # Retry one by one to find the request that breaks the pass.
+        encoded: list[EncodedGroup] = []
+        for job in jobs:
+            try:
+                encoded.append(([job], self._encode([job])))
+            except Exception as exc:
+                self._fail_encoding(job, exc)
+        return encoded
+
+    def _fail_encoding(self, job: DecodeJob, error: Exception) -> None:
+        log.exception("encoder failed for one request of model %s", self.model, exc_info=error)
+        self._fail(job, error)
+
+    def _encode(self, jobs: list[DecodeJob]) -> EncoderOutput:
         sources = [s for job in jobs for s in job.sources]
         started = time.perf_counter()
         encoded = self.graphs.encode(sources)
         metrics.ENCODE_SECONDS.labels(self.model).observe(time.perf_counter() - started)
         metrics.ENCODER_BATCH.labels(self.model).observe(len(sources))
+        return encoded
+
+    def _join(self, jobs: list[DecodeJob], encoded: EncoderOutput) -> None:
         sentences = [
             LiveSentence(job=job, index=i, beam=job.options.rows, source_length=0)
             for job in jobs

@@ -1,5 +1,6 @@
-"""The decode scheduler as an EngineWorker: a failing encoder pass fails its job (even a
-job admitted alone) and the loop keeps serving; stop fails what is queued."""
+"""The decode scheduler as an EngineWorker: a failing encoder pass fails only its own job
+(even a job admitted alone; sentences already decoding go on) and the loop keeps serving;
+stop fails what is queued."""
 
 from __future__ import annotations
 
@@ -70,3 +71,24 @@ def test_stop_fails_queued_jobs_as_unloaded() -> None:
     assert isinstance(queued.got[-1], ErrorEvent)
     assert isinstance(queued.got[-1].error, UnavailableError)
     assert "was unloaded" in str(queued.got[-1].error)
+
+
+def test_a_failing_encoder_pass_leaves_sentences_already_decoding_alone() -> None:
+    scheduler = _scheduler()
+    scheduler.start()
+    try:
+        # min_length forces a long decode, so the bad request joins while it is live.
+        long_options = ResolvedOptions(2, 1, 1.0, 400, 400, True)
+        live, bad = Events(), Events()
+        scheduler.submit(DecodeJob([[4, 5, EOS]], long_options, live))
+        deadline = time.monotonic() + 10
+        while not scheduler.batch.sentences and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert scheduler.batch.sentences, "the long request never started decoding"
+        scheduler.submit(DecodeJob([[BAD, EOS]], OPTIONS, bad))
+        assert bad.last.wait(10) and live.last.wait(30)
+        assert isinstance(bad.got[-1], ErrorEvent)
+        assert "encoder exploded" in str(bad.got[-1].error)
+        assert isinstance(live.got[-1], DoneEvent), live.got[-1]
+    finally:
+        scheduler.stop()

@@ -10,6 +10,7 @@ import grpc
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import session_convert as sc
 from seqserve.server.api.convert import validate_model_ref
+from seqserve.server.api.deadline import deadline_of
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.session_access import SessionAccess
@@ -113,6 +114,7 @@ class SessionMethods:
         result = await handle.predict(
             request.session_id, sc.chunk_from_proto(request.chunk), top_k=request.top_k,
             owner=self.session_access.for_call(context, request.session_token),
+            deadline=deadline_of(context),
         )
         return sc.predict_response(result)
 

@@ -6,9 +6,9 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import convert, tagging_convert
+from seqserve.server.api.deadline import deadline_of
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
-from seqserve.server.api.translation_servicer import deadline_of
 from seqserve.server.kinds import TAGGER
 
 

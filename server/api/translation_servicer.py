@@ -9,18 +9,13 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api import convert
+from seqserve.server.api.deadline import deadline_of
 from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.engine.options import DecodingOptions
 from seqserve.server.engine.results import PartialUpdate
 from seqserve.server.kinds import SEQ2SEQ, Seq2SeqHandle
 from seqserve.server.metrics import FIRST_PARTIAL_SECONDS
-
-
-def deadline_of(context: grpc.aio.ServicerContext) -> float | None:
-    """The client's deadline as an absolute time.monotonic() value, or None."""
-    remaining = context.time_remaining()
-    return None if remaining is None else time.monotonic() + remaining
 
 
 class TranslationMethods:

@@ -39,11 +39,12 @@ class StreamingHandle(Protocol):
 
     async def predict(
         self, session_id: str, chunk: ChunkInput, *, top_k: int = 0, owner: str | None = None,
+        deadline: float | None = None,
     ) -> PredictResult: ...
 
     def submit_many(
         self, items: Sequence[tuple[str, ChunkInput]],
-        owners: Sequence[str | None] | None = None,
+        owners: Sequence[str | None] | None = None, deadline: float | None = None,
     ) -> ChunkBatch: ...
 
     def result(self, session_id: str, chunk: ChunkResult, top_k: int) -> PredictResult: ...

@@ -10,7 +10,12 @@ import pytest
 
 from seqserve.server.engine.sessions.model import ChunkInput, StreamingModel
 from seqserve.server.engine.sessions.store import MemoryStore
-from seqserve.server.errors import NotFoundError, ResourceExhaustedError, UnavailableError
+from seqserve.server.errors import (
+    DeadlineExceededError,
+    NotFoundError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
 from seqserve.server.repository.repository import ModelRepository
 
 
@@ -250,3 +255,33 @@ def test_a_failing_idle_scan_write_does_not_stop_the_ticks(streaming_repository)
         assert model.open("m").position == 1  # the retried write kept its state
     finally:
         model.stop()
+
+
+def test_a_chunk_queued_past_its_deadline_is_not_applied(streaming_repository):
+    # Not started: the chunks wait in the queue until their deadline has passed.
+    model = _model(streaming_repository, start=False)
+
+    async def go():
+        model.open("late"), model.open("ontime")
+        deadline = time.monotonic() + 0.05
+        late = [asyncio.ensure_future(model.predict(
+            "late", ChunkInput(values=[315.0] * 3), deadline=deadline)) for _ in range(2)]
+        ontime = asyncio.ensure_future(model.predict(
+            "ontime", ChunkInput(values=[315.0] * 3), deadline=time.monotonic() + 60))
+        await asyncio.sleep(0.2)
+        model.start()
+        outcomes = await asyncio.gather(*late, ontime, return_exceptions=True)
+        # The session did not move: the client sends the same steps again from 0.
+        again = await model.predict("late", ChunkInput(values=[315.0] * 3))
+        return outcomes, again
+
+    try:
+        (first, second, ontime), again = asyncio.run(go())
+    finally:
+        model.stop()
+    assert isinstance(first, DeadlineExceededError)
+    assert "did not move from position 0" in str(first)
+    assert "1 queued behind it" in str(first)
+    assert isinstance(second, DeadlineExceededError)  # sent to follow the expired one
+    assert ontime.first_step == 0 and ontime.position == 3
+    assert again.first_step == 0 and again.position == 3

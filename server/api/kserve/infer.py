@@ -18,13 +18,13 @@ import grpc
 from seqserve.protos.inference import grpc_service_pb2 as pb
 from seqserve.server.api.caller import bind_namespace
 from seqserve.server.api.concurrent_stream import answer_concurrently
+from seqserve.server.api.deadline import deadline_of
 from seqserve.server.api.errors import client_status, grpc_method
 from seqserve.server.api.kserve import tensors, validate
 from seqserve.server.api.kserve.kinds import InferCall, KindAdapter
 from seqserve.server.api.kserve.params import Parameters, check_known, parameters_dict
 from seqserve.server.api.kserve.stats import RequestTimer, Statistics
 from seqserve.server.api.kserve.stream_partials import stream_partials, wants_partials
-from seqserve.server.api.translation_servicer import deadline_of
 
 
 class InferMethods:

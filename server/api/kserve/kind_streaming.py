@@ -165,7 +165,7 @@ class StreamingAdapter:
         session = self._session(handle, call)
         key = (current_namespace(), handle.info.name, call.sequence_key or "")
         try:
-            result = await handle.predict(session, chunk, top_k=top_k)
+            result = await handle.predict(session, chunk, top_k=top_k, deadline=call.deadline)
         except BaseException:
             if call.sequence_start or call.sequence_end:
                 self._close(handle, key, session)

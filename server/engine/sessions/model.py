@@ -145,19 +145,21 @@ class StreamingModel:
         return self.scheduler.info(session_id, owner)
 
     async def predict(
-        self, session_id: str, chunk: ChunkInput, *, top_k: int = 0, owner: str | None = None
+        self, session_id: str, chunk: ChunkInput, *, top_k: int = 0, owner: str | None = None,
+        deadline: float | None = None,
     ) -> PredictResult:
-        """Queue one chunk; resolves when the tick that ran it is done."""
+        """Queue one chunk; resolves when the tick that ran it is done, or with
+        DEADLINE_EXCEEDED (the session unmoved) if it is still queued at `deadline`."""
         top_k = self.check_top_k(top_k)
         owners = None if owner is None else [owner]
-        (outcome,) = await self.submit_many([(session_id, chunk)], owners).future
+        (outcome,) = await self.submit_many([(session_id, chunk)], owners, deadline).future
         if isinstance(outcome, BaseException):
             raise outcome
         return self.result(session_id, outcome, top_k)
 
     def submit_many(
         self, items: Sequence[tuple[str, ChunkInput]],
-        owners: Sequence[str | None] | None = None,
+        owners: Sequence[str | None] | None = None, deadline: float | None = None,
     ) -> ChunkBatch:
         """Validate and queue chunks of many sessions at once (one scheduler lock for
         all). The batch resolves once every item has its ChunkResult or the error that
@@ -172,7 +174,7 @@ class StreamingModel:
             except SeqServeError as exc:
                 batch.settle(index, exc)
                 continue
-            accepted.append((index, session_id, Chunk(data, batch.sink(index), loop)))
+            accepted.append((index, session_id, Chunk(data, batch.sink(index), loop, deadline)))
         refused = self.scheduler.submit_many(
             [(sid, chunk) for _, sid, chunk in accepted],
             [owners[i] for i, _, _ in accepted] if checked and owners is not None else None,

@@ -44,6 +44,7 @@ from seqserve.server.engine.sessions.table import (
 from seqserve.server.engine.worker import EngineWorker
 from seqserve.server.errors import (
     DRAINING_MESSAGE,
+    DeadlineExceededError,
     DrainingError,
     FailedPreconditionError,
     NotFoundError,
@@ -403,12 +404,31 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
             session = heapq.heappop(self._ready)[2]
             if session.closed or session.busy or not session.pending:
                 continue  # ended while waiting (its chunks were failed by _end)
+            chunk = session.pending[0]
+            if chunk.deadline is not None and now >= chunk.deadline:
+                self._expire_pending(session, now)
+                continue
             session.busy = True
             batch.append((session, session.pending.popleft()))
         self._queued -= len(batch)
         # Once per tick, not per chunk: every submit wakes the loop into this call.
         metrics.QUEUE_DEPTH.labels(self.model).set(self._queued)
         return batch or None
+
+    def _expire_pending(self, session: Session, now: float) -> None:
+        """(lock held) The session's next chunk waited past its caller's deadline: fail
+        it and every chunk queued behind it, since they were sent to follow it. Nothing
+        ran, so the session stays where it was and the client may send them again."""
+        chunks = list(session.pending)
+        session.pending.clear()
+        self._queued -= len(chunks)
+        metrics.REJECTED.labels(self.model, "deadline_expired").inc(len(chunks))
+        error = DeadlineExceededError(
+            f"deadline passed after {now - chunks[0].enqueued:.3f}s in the queue; session "
+            f"'{session.id}' did not move from position {session.position}: nothing of "
+            f"this chunk (or the {len(chunks) - 1} queued behind it) was applied"
+        )
+        deliver([(chunk, error) for chunk in chunks])
 
     def wait_seconds(self) -> float | None:
         return min(1.0, self.limits.idle_timeout_seconds / 4)  # the idle scan's pace

@@ -55,10 +55,11 @@ class Chunk:
     """One validated chunk waiting for (or in) a tick. A slotted class: one is made
     per chunk of every session, on the hot path."""
 
-    __slots__ = ("data", "enqueued", "loop", "sink", "steps")
+    __slots__ = ("data", "deadline", "enqueued", "loop", "sink", "steps")
 
     def __init__(
         self, data: np.ndarray, sink: Sink, loop: asyncio.AbstractEventLoop | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.data = data
         """[T, features] float32 or [T] int64, validated."""
@@ -68,6 +69,9 @@ class Chunk:
         each loop in one call_soon_threadsafe (one wake-up per tick, not per chunk)."""
         self.enqueued = time.monotonic()
         self.steps = int(data.shape[0])
+        self.deadline = deadline
+        """The caller's deadline (time.monotonic()), None without one: a chunk still
+        queued past it is never run, so the client knows its session did not move."""
 
 
 @dataclass
@@ -89,9 +93,9 @@ class Session:
     outputs: OutputLog = field(default_factory=OutputLog)
     """The outputs of the last steps, for a client resuming from an earlier position."""
     deliver_from: int = 0
+    """Outputs of steps below this were delivered before a resume: not sent again."""
     owner: str = ""
     """Who may touch the session (api/session_access.py); "" = anyone (isolation off)."""
-    """Outputs of steps below this were delivered before a resume: not sent again."""
 
 
 class SessionTable:

@@ -49,11 +49,13 @@ def running_server(
     extra_args: list[str] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 120.0,
+    python: str | None = None,
 ) -> Iterator[ServerProcess]:
-    """Yield a serving ServerProcess; SIGTERM (then SIGKILL) on exit."""
+    """Yield a serving ServerProcess; SIGTERM (then SIGKILL) on exit. `python`: another
+    interpreter (e.g. a venv of an older checkout, to benchmark before against after)."""
     metrics_port = free_port()
     command = [
-        sys.executable, "-m", "seqserve.server.cli", "serve",
+        python or sys.executable, "-m", "seqserve.server.cli", "serve",
         "--model-repository", str(repository), "--host", "127.0.0.1", "--port", "0",
         "--metrics-port", str(metrics_port), *(extra_args or []),
     ]

@@ -92,14 +92,12 @@ class LatencyAdmission:
         slot_every = typical * now_step / state.live_sentences
         return waiting_for * slot_every + own_steps * full_step
 
-    def check(self, state: BatchState, job: Newcomer, model: str) -> None:
+    def check(self, state: BatchState, job: Newcomer, model: str) -> float | None:
         """Raise DeadlineExceededError when the newcomer's predicted completion,
-        with the margin, ends after its deadline."""
-        if job.deadline is None:
-            return
+        with the margin, ends after its deadline; else return the prediction."""
         predicted = self.predict(state, job)
-        if predicted is None:
-            return
+        if job.deadline is None or predicted is None:
+            return predicted
         left = job.deadline - self.clock()
         if predicted * MARGIN + SLACK_SECONDS > left:
             raise DeadlineExceededError(
@@ -108,6 +106,7 @@ class LatencyAdmission:
                 f"{state.queued_sentences} queued) and it has {max(left, 0.0):.2f} s left; "
                 "retry later or with a longer deadline"
             )
+        return predicted
 
     def tolerance(self, deadline: float | None, steps_done: int, min_length: int,
                   max_length: int, now: float) -> float:

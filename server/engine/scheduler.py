@@ -99,7 +99,8 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         with self._cond:
             self.refuse_if_stopping()
             try:
-                self.admission.check(self._state(), self._newcomer(job), self.model)
+                job.predicted_seconds = self.admission.check(self._state(), self._newcomer(job),
+                                                             self.model)
             except DeadlineExceededError:
                 metrics.REJECTED.labels(self.model, "deadline_unmeetable").inc()
                 raise
@@ -461,8 +462,10 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             assert sentence.result is not None
             self.admission.steps.record(sentence.step)
             if job.finish_sentence(sentence.index, sentence.result, sentence.step):
-                metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(
-                    time.monotonic() - job.admitted_at
-                )
+                now = time.monotonic()
+                metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(now - job.admitted_at)
+                if job.predicted_seconds:
+                    metrics.ADMISSION_LATENCY_RATIO.labels(self.model).observe(
+                        (now - job.submitted_at) / job.predicted_seconds)
                 self._emit(job, job.done())
         batch.remove(leaving)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import math
 import sys
 import tempfile
 import time
@@ -62,14 +63,32 @@ def make(args: argparse.Namespace, i: int) -> pb.TranslateRequest:
 
 
 def served_by_code(server: ServerProcess) -> collections.Counter[str]:
-    """The server's own count of Translate endings, by gRPC code."""
+    """The server's own count of Translate endings by gRPC code, and (keys "le=X") its
+    histogram of answered latency / the latency admission predicted."""
     text = urllib.request.urlopen(server.metrics_url, timeout=10).read().decode()
     counts: collections.Counter[str] = collections.Counter()
     for line in text.splitlines():
         if line.startswith("seqserve_requests_total{") and 'method="Translate"' in line:
             code = line.split('code="', 1)[1].split('"', 1)[0]
             counts[code] += int(float(line.rsplit(" ", 1)[1]))
+        elif line.startswith("seqserve_admission_latency_ratio_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            counts[f"le={bound}"] += int(float(line.rsplit(" ", 1)[1]))
     return counts
+
+
+def ratio_summary(served: collections.Counter[str]) -> str:
+    """How answered latencies compared with admission's predictions (cumulative buckets)."""
+    total = served.get("le=+Inf", 0)
+    if not total:
+        return "no predictions recorded"
+    bounds = sorted((float(k[3:]), v) for k, v in served.items()
+                    if k.startswith("le=") and k != "le=+Inf")
+    median = next((b for b, v in bounds if v >= total / 2), math.inf)
+    p90 = next((b for b, v in bounds if v >= total * 0.9), math.inf)
+    within = dict(bounds).get(1.0, 0) / total
+    return (f"{total} answered: actual/predicted p50 <= {median:g}, p90 <= {p90:g}, "
+            f"{within:.0%} at or under the prediction")
 
 
 @dataclass
@@ -228,9 +247,11 @@ def report(label: str, m: Measured, args: argparse.Namespace) -> None:
     print(f"offered             {offered / took:8.1f} req/s ({offered / took / cap:.1f}x, "
           f"asked {args.factor:g}x; {source}), deadline {args.deadline} s")
     server_ok = m.served.get("OK", 0)
+    codes = {k: v for k, v in m.served.items() if not k.startswith("le=")}
     print(f"answered (server)   {server_ok / took:8.1f} req/s = {server_ok / took / cap:.0%} of "
-          f"capacity; every ending by code: {dict(sorted(m.served.items()))} "
-          f"(sum {sum(m.served.values())} vs {offered} offered)")
+          f"capacity; every ending by code: {dict(sorted(codes.items()))} "
+          f"(sum {sum(codes.values())} vs {offered} offered)")
+    print(f"admission estimate  {ratio_summary(m.served)}")
     print(f"answered (probe)    {answered_fraction:.1%} of {probe.offered} calls -> "
           f"{answered_fraction * offered / took:.1f} req/s = "
           f"{answered_fraction * offered / took / cap:.0%} of capacity; "

@@ -263,9 +263,15 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             else self._iteration_started
         self.admission.cost.record(rows, end - start)
         now = time.monotonic()
+        # A sentence that cannot afford even this iteration's cost misses its deadline
+        # whatever is admitted: protecting it would only starve the queue (seen: one
+        # doomed sentence held 40 queued requests while the batch drained to 1).
+        affordable = self.admission.cost.seconds(rows) or 0.0
         tolerance = math.inf
         for sentence in self.batch.sentences:
-            tolerance = min(tolerance, self._job_tolerance(sentence.job, now, sentence.step))
+            own = self._job_tolerance(sentence.job, now, sentence.step)
+            if affordable <= own < tolerance:
+                tolerance = own
         self._tolerance = tolerance
         self._last_update_end = end if self.batch.sentences else None
 

@@ -185,3 +185,22 @@ def test_the_loop_holds_a_job_whose_rows_would_make_a_live_sentence_late() -> No
     with scheduler._cond:
         assert scheduler.schedule() == [second]
     assert scheduler._queued_rows == 0
+
+
+def test_a_doomed_live_sentence_does_not_hold_the_queue() -> None:
+    scheduler = _scheduler()
+    doomed, healthy = DecodeJob([[4, EOS]], OPTIONS), DecodeJob([[5, EOS]], OPTIONS)
+    scheduler.submit(doomed)
+    scheduler.submit(healthy)
+    with scheduler._cond:
+        admitted = scheduler.schedule()
+    scheduler.execute(admitted)
+    now = time.monotonic()
+    doomed.deadline = now + 0.01  # 100 steps left: cannot make it at any batch size
+    healthy.deadline = now + 10.0
+    scheduler._record_iteration(rows=8)
+    expected = scheduler.admission.tolerance(healthy.deadline, 0, 100, 100, time.monotonic())
+    assert scheduler._tolerance == pytest.approx(expected, rel=1e-3)
+    healthy.deadline = None
+    scheduler._record_iteration(rows=8)
+    assert scheduler._tolerance == math.inf  # only the doomed one has a deadline

@@ -71,6 +71,9 @@ def served_by_code(server: ServerProcess) -> collections.Counter[str]:
         if line.startswith("seqserve_requests_total{") and 'method="Translate"' in line:
             code = line.split('code="', 1)[1].split('"', 1)[0]
             counts[code] += int(float(line.rsplit(" ", 1)[1]))
+        elif line.startswith('seqserve_aborted_sentences_total{model="') and \
+                'reason="deadline"' in line:
+            counts["expired after admission"] += int(float(line.rsplit(" ", 1)[1]))
         elif line.startswith("seqserve_admission_latency_ratio_bucket{"):
             bound = line.split('le="', 1)[1].split('"', 1)[0]
             counts[f"le={bound}"] += int(float(line.rsplit(" ", 1)[1]))
@@ -249,11 +252,13 @@ def report(label: str, m: Measured, args: argparse.Namespace) -> None:
     print(f"offered             {offered / took:8.1f} req/s ({offered / took / cap:.1f}x, "
           f"asked {args.factor:g}x; {source}), deadline {args.deadline} s")
     server_ok = m.served.get("OK", 0)
-    codes = {k: v for k, v in m.served.items() if not k.startswith("le=")}
+    codes = {k: v for k, v in m.served.items() if k.isupper()}
     print(f"answered (server)   {server_ok / took:8.1f} req/s = {server_ok / took / cap:.0%} of "
           f"capacity; every ending by code: {dict(sorted(codes.items()))} "
           f"(sum {sum(codes.values())} vs {offered} offered)")
     print(f"admission estimate  {ratio_summary(m.served)}")
+    print(f"expired after admission (server) {m.served.get('expired after admission', 0)} "
+          "sentences (queued or decoding): each one a refusal that was not immediate")
     print(f"answered (probe)    {answered_fraction:.1%} of {probe.offered} calls -> "
           f"{answered_fraction * offered / took:.1f} req/s = "
           f"{answered_fraction * offered / took / cap:.0%} of capacity; "
@@ -261,7 +266,8 @@ def report(label: str, m: Measured, args: argparse.Namespace) -> None:
           f"late (> deadline) {sum(t > args.deadline for t in probe.answered)}")
     for code, times in sorted(probe.refused.items()):
         print(f"refused {code:20s} {len(times):6d}  p50 {pct(times, .5) * 1000:7.1f} ms "
-              f"p99 {pct(times, .99) * 1000:7.1f} ms")
+              f"p99 {pct(times, .99) * 1000:7.1f} ms; over 50 ms: "
+              f"{sum(t > 0.05 for t in times)}")
     failed = f", failed {dict(m.health_failed)}" if m.health_failed else ""
     print(f"health              p50 {pct(m.health, .5) * 1000:.1f} ms "
           f"max {max(m.health) * 1000:.1f} ms ({len(m.health)} probes{failed})")

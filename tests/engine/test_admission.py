@@ -11,6 +11,7 @@ import time
 import pytest
 
 from seqserve.server.engine.admission import (
+    GROWTH_MARGIN,
     MARGIN,
     SLACK_SECONDS,
     BatchState,
@@ -140,7 +141,7 @@ def test_tolerance_is_the_slowest_affordable_iteration() -> None:
     clock = [0.0]
     admission = _measured(clock)
     tolerance = admission.tolerance(2.0, 20, 0, 1000, now=1.0)  # 1 s left, 80 steps left
-    assert tolerance == pytest.approx((1.0 - SLACK_SECONDS) / MARGIN / 80)
+    assert tolerance == pytest.approx((1.0 - SLACK_SECONDS) / GROWTH_MARGIN / 80)
     assert admission.tolerance(None, 0, 0, 1000, now=0.0) == math.inf
 
 

@@ -20,8 +20,8 @@ install: system-deps
 # Prometheus + promtool (scrape and alert-rule tests). Installed when missing
 # and this is root with apt; otherwise the exact command is printed and the
 # tests that need a missing binary skip, naming it.
-SYSTEM_PACKAGES := redis-server haproxy prometheus
-SYSTEM_BINARIES := redis-server haproxy prometheus promtool
+SYSTEM_PACKAGES := redis-server haproxy prometheus nghttp2-client
+SYSTEM_BINARIES := redis-server haproxy prometheus promtool h2load
 system-deps:
 	@missing=""; for b in $(SYSTEM_BINARIES); do command -v $$b >/dev/null 2>&1 || \
 		[ -x /usr/sbin/$$b ] || missing="$$missing $$b"; done; \

@@ -153,6 +153,14 @@ REQUEST_COMPUTE_SECONDS = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+ADMISSION_LATENCY_RATIO = Histogram(
+    "seqserve_admission_latency_ratio",
+    "A finished request's latency over the latency admission predicted for it "
+    "(above 1: admission was optimistic, requests near their deadline will expire).",
+    ["model"],
+    buckets=(0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0, 3.0, 4.0),
+    registry=REGISTRY,
+)
 FIRST_PARTIAL_SECONDS = Histogram(
     "seqserve_time_to_first_partial_seconds",
     "TranslateStream: time from the RPC's arrival to its first partial hypothesis.",

@@ -71,6 +71,8 @@ class DecodeJob:
     cancelled: bool = False
     submitted_at: float = field(default_factory=time.monotonic)
     admitted_at: float = 0.0
+    predicted_seconds: float | None = None
+    """Admission's predicted latency (metrics: how good the prediction was)."""
     """time.monotonic() when the job joined the decode batch (metrics: queue vs compute)."""
     nbest: list[list[FinishedHypothesis] | None] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import time
 from typing import Any, NamedTuple
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from seqserve.server import metrics
 from seqserve.server.engine import beam_search
-from seqserve.server.engine.admission import ServiceRate
+from seqserve.server.engine.admission import BatchState, LatencyAdmission, Newcomer
 from seqserve.server.engine.decode_batch import DecodeBatch
 from seqserve.server.engine.job import DecodeJob, Event, PartialEvent
 from seqserve.server.engine.live_sentence import LiveSentence
@@ -75,12 +76,17 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         )
         self._queue: collections.deque[DecodeJob] = collections.deque()
         self._queued_sentences = 0
+        self._queued_rows = 0
         self.steps = 0
         self._labels = {"model": model}
         metrics.QUEUE_CAPACITY.labels(model).set(batching.max_queue)
         metrics.REJECTED.labels(model, "queue_full")  # exists at 0: rate() has data before any
-        self.rate = ServiceRate()
-        """Measured throughput: requests that cannot meet their deadline are refused."""
+        self.admission = LatencyAdmission()
+        """Measured costs: requests that cannot meet their deadline are refused."""
+        self._tolerance = math.inf
+        """(scheduler thread writes, submit reads) admission.BatchState.tolerance."""
+        self._iteration_started = 0.0
+        self._last_update_end: float | None = None
 
     # ---- public, any thread -------------------------------------------------
     def idle(self) -> bool:
@@ -93,8 +99,8 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         with self._cond:
             self.refuse_if_stopping()
             try:
-                self.rate.check(self._queued_sentences + len(self.batch), job.deadline,
-                                self.model)
+                job.predicted_seconds = self.admission.check(self._state(), self._newcomer(job),
+                                                             self.model)
             except DeadlineExceededError:
                 metrics.REJECTED.labels(self.model, "deadline_unmeetable").inc()
                 raise
@@ -106,11 +112,28 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
                 )
             self._queue.append(job)
             self._queued_sentences += len(job.sources)
+            self._queued_rows += len(job.sources) * job.options.rows
             metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
             self._cond.notify()
 
     accept = submit
     """waiting.submitted's name for it."""
+
+    def _state(self) -> BatchState:
+        """(lock held) The load a newcomer joins."""
+        return BatchState(
+            live_sentences=len(self.batch), live_rows=self.batch.rows,
+            queued_sentences=self._queued_sentences, queued_rows=self._queued_rows,
+            max_sentences=self.batching.max_live_sentences, max_rows=self.batching.max_rows,
+            tolerance=self._tolerance,
+        )
+
+    @staticmethod
+    def _newcomer(job: DecodeJob) -> Newcomer:
+        options = job.options
+        return Newcomer(sentences=len(job.sources), rows_per_sentence=options.rows,
+                        min_length=options.min_length, max_length=options.max_length,
+                        deadline=job.deadline)
 
     def abandon(self, job: DecodeJob) -> None:
         """The caller went away (cancelled RPC, closed generator): free the job's rows."""
@@ -123,6 +146,7 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         if not self._queue and not self.batch.sentences:
             return None
         self._drop_aborted()
+        self._iteration_started = time.perf_counter()
         return self._admit()
 
     def execute(self, admitted: list[DecodeJob]) -> Stepped | None:
@@ -137,10 +161,9 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         if stepped is None:
             return
         out, started = stepped
-        live = len(self.batch)
         self._update(out.topk_logprobs, out.topk_ids, out.h_out, out.c_out,
                      getattr(out, "attention", None))
-        self.rate.record(time.perf_counter() - started, live - len(self.batch))
+        self._record_iteration(out.topk_ids.shape[0])
         self.steps += 1
         metrics.BATCH_ROWS.labels(self.model).observe(out.topk_ids.shape[0])
         metrics.DECODE_STEP_SECONDS.labels(self.model).observe(time.perf_counter() - started)
@@ -176,6 +199,7 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             queued = list(self._queue)
             self._queue.clear()
             self._queued_sentences = 0
+            self._queued_rows = 0
         for job in queued:
             self._fail(job, error)
 
@@ -189,25 +213,32 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         rows = self.batch.rows
         encoded = 0
         now = time.monotonic()
+        tolerance = self._tolerance
         while self._queue:
             job = self._queue[0]
             if job.cancelled or job.expired(now):
                 self._queue.popleft()
                 self._queued_sentences -= len(job.sources)
+                self._queued_rows -= len(job.sources) * job.options.rows
                 self._abort_queued(job, now)
                 continue
             n = len(job.sources)
             need_rows = n * job.options.rows
+            grown = self.admission.cost.seconds(rows + need_rows)
             fits = (
                 live + n <= self.batching.max_live_sentences
                 and rows + need_rows <= self.batching.max_rows
                 and encoded + n <= self.batching.max_encoder_batch
+                # Goodput: no row that would slow the batch past a live sentence's deadline.
+                and (grown is None or grown <= tolerance)
             )
             # An oversized job still runs when it would be alone.
             if not fits and (live or admitted):
                 break
             self._queue.popleft()
             self._queued_sentences -= n
+            self._queued_rows -= need_rows
+            tolerance = min(tolerance, self._job_tolerance(job, now))
             job.admitted_at = now
             metrics.REQUEST_QUEUE_SECONDS.labels(self.model).observe(now - job.submitted_at)
             admitted.append(job)
@@ -216,6 +247,33 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
                 break
         metrics.QUEUE_DEPTH.labels(self.model).set(self._queued_sentences)
         return admitted
+
+    def _job_tolerance(self, job: DecodeJob, now: float, steps_done: int = 0) -> float:
+        options = job.options
+        return self.admission.tolerance(job.deadline, steps_done, options.min_length,
+                                        options.max_length, now)
+
+    def _record_iteration(self, rows: int) -> None:
+        """Feed admission: this iteration's wall time at `rows`, and the slowest
+        iteration the live sentences can still afford."""
+        end = time.perf_counter()
+        # Back to back with the last one, an iteration also pays the wait between
+        # them (delivery, the lock, the GIL), as its sentences do.
+        start = self._last_update_end if self._last_update_end is not None \
+            else self._iteration_started
+        self.admission.cost.record(rows, end - start)
+        now = time.monotonic()
+        # A sentence that cannot afford even this iteration's cost misses its deadline
+        # whatever is admitted: protecting it would only starve the queue (seen: one
+        # doomed sentence held 40 queued requests while the batch drained to 1).
+        affordable = self.admission.cost.seconds(rows) or 0.0
+        tolerance = math.inf
+        for sentence in self.batch.sentences:
+            own = self._job_tolerance(sentence.job, now, sentence.step)
+            if affordable <= own < tolerance:
+                tolerance = own
+        self._tolerance = tolerance
+        self._last_update_end = end if self.batch.sentences else None
 
     def _abort_queued(self, job: DecodeJob, now: float) -> None:
         reason = "deadline" if job.expired(now) else "cancelled"
@@ -408,9 +466,12 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             sentence = batch.sentences[position]
             job = sentence.job
             assert sentence.result is not None
+            self.admission.steps.record(sentence.step)
             if job.finish_sentence(sentence.index, sentence.result, sentence.step):
-                metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(
-                    time.monotonic() - job.admitted_at
-                )
+                now = time.monotonic()
+                metrics.REQUEST_COMPUTE_SECONDS.labels(self.model).observe(now - job.admitted_at)
+                if job.predicted_seconds:
+                    metrics.ADMISSION_LATENCY_RATIO.labels(self.model).observe(
+                        (now - job.submitted_at) / job.predicted_seconds)
                 self._emit(job, job.done())
         batch.remove(leaving)

@@ -15,6 +15,10 @@ and the totals are cross-checked with the server's per-code RPC counters.
 `--load python` is the old way (client processes, every call recorded).
 `--before-python` runs the same measurement first against a server started by
 another interpreter (a venv of an older checkout): before and after, one run.
+`--balancer MAXCONN` measures each server twice, directly and then through
+HAProxy on the shipped deploy/haproxy/haproxy.cfg with the decode backend's
+`maxconn` set to MAXCONN: there the balancer refuses what finds no slot within
+its `timeout queue`, and the replica's Python never sees it.
 
     flock /tmp/seqserve-bench.lock python tests/benchmarks/bench_overload.py \
         --model-repository DIR --model numbers
@@ -25,11 +29,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import math
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -43,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from tests.benchmarks import overload_h2load
+from tests.support.haproxy_process import TEMPLATE, running_haproxy
 from tests.support.server_process import ServerProcess, running_server
 
 TRANSLATE_PATH = "/seqserve.v1.SeqServe/Translate"
@@ -192,9 +199,11 @@ async def health_probe(health, end: float, seen: list[float],
 
 
 async def measure(server: ServerProcess, args: argparse.Namespace, load: str,
-                  body: Path) -> Measured:
-    url = f"http://{server.address}{TRANSLATE_PATH}"
-    async with grpc.aio.insecure_channel(server.address) as channel:
+                  body: Path, front: str) -> Measured:
+    """`front`: where clients send (the server, or a balancer before it); the server's
+    own counters are read either way."""
+    url = f"http://{front}{TRANSLATE_PATH}"
+    async with grpc.aio.insecure_channel(front) as channel:
         client = pb_grpc.SeqServeStub(channel)
         health = health_pb2_grpc.HealthStub(channel)
         for i in range(4):  # warm up: the scheduler measures its rates
@@ -217,7 +226,7 @@ async def measure(server: ServerProcess, args: argparse.Namespace, load: str,
             bulk = asyncio.to_thread(
                 overload_h2load.run, url, body, rate=rate - probe_rate, seconds=args.seconds,
                 deadline=args.deadline, connections=args.connections)
-            async with grpc.aio.insecure_channel(server.address) as probe_channel:
+            async with grpc.aio.insecure_channel(front) as probe_channel:
                 probe_calls, bulk_result = await asyncio.gather(
                     offer(pb_grpc.SeqServeStub(probe_channel), args, probe_rate,
                           args.seconds, 0), bulk)
@@ -226,7 +235,7 @@ async def measure(server: ServerProcess, args: argparse.Namespace, load: str,
         else:
             loop = asyncio.get_running_loop()
             with ProcessPoolExecutor(args.clients, mp_context=get_context("spawn")) as pool:
-                shares = [loop.run_in_executor(pool, _client_process, server.address, args,
+                shares = [loop.run_in_executor(pool, _client_process, front, args,
                                                rate / args.clients, k * 1_000_000)
                           for k in range(args.clients)]
                 for calls in await asyncio.gather(*shares):
@@ -274,6 +283,23 @@ def report(label: str, m: Measured, args: argparse.Namespace) -> None:
     print(f"request 1 s after   {m.recovery:.3f} s", flush=True)
 
 
+@contextlib.contextmanager
+def balancer(server: ServerProcess, maxconn: int) -> Iterator[str]:
+    """The shipped HAProxy config before this one server; its address."""
+    text = TEMPLATE.read_text()
+    shipped = "default-server maxconn 128"
+    assert shipped in text, "the decode backend's maxconn line changed: update the bench"
+    port = int(server.address.rsplit(":", 1)[1])
+    with running_haproxy([(port, server.metrics_port)],
+                         text.replace(shipped, f"default-server maxconn {maxconn}")) as proxy:
+        deadline = time.monotonic() + 10  # first check passed: the replica is UP
+        while "L7OK" not in proxy.server_states("decode").get("replica1", ""):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replica never UP: {proxy.server_states('decode')}")
+            time.sleep(0.1)
+        yield proxy.address
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-repository", type=Path, required=True)
@@ -293,6 +319,8 @@ def main() -> int:
                         help="h2load: share of the calls sent by the recording Python probe")
     parser.add_argument("--before-python", default="",
                         help="first measure a server run by this interpreter (older checkout)")
+    parser.add_argument("--balancer", type=int, default=0, metavar="MAXCONN",
+                        help="also measure through HAProxy (shipped config, decode maxconn)")
     parser.add_argument("--server-args", default="",
                         help="extra `seqserve serve` flags, e.g. '--grace 5'")
     args = parser.parse_args()
@@ -309,8 +337,13 @@ def main() -> int:
         for label, python in servers:
             with running_server(args.model_repository, extra_args=args.server_args.split(),
                                 python=python) as server:
-                measured = asyncio.run(measure(server, args, load, body))
-            report(f"{label} ({python})", measured, args)
+                measured = asyncio.run(measure(server, args, load, body, server.address))
+                report(f"{label} ({python}), direct", measured, args)
+                if args.balancer:
+                    with balancer(server, args.balancer) as front:
+                        measured = asyncio.run(measure(server, args, load, body, front))
+                    report(f"{label} ({python}), through HAProxy, decode maxconn "
+                           f"{args.balancer}", measured, args)
     return 0
 
 

@@ -36,8 +36,8 @@ def effective(name: str, model_dir: Path):
     return effective_serve_args(image_cmd(), environment, model_dir)
 
 
-def test_both_backends_list_every_replica():
-    assert set(BACKENDS) == {"backend stateless", "backend sessions"}
+def test_every_backend_lists_every_replica():
+    assert set(BACKENDS) == {"backend stateless", "backend sessions", "backend decode"}
     for backend, lines in BACKENDS.items():
         hosts = [server.host for server in servers(lines)]
         assert sorted(hosts) == REPLICAS, backend

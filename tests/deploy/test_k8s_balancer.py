@@ -67,12 +67,12 @@ def test_the_balancer_routes_and_checks_exactly_as_the_compose_config():
         assert without_servers(ours[name]) == without_servers(theirs[name]), name
 
 
-def test_both_backends_fill_their_slots_from_the_headless_service():
+def test_every_backend_fills_its_slots_from_the_headless_service():
     assert REPLICAS_SERVICE["spec"]["clusterIP"] == "None"
     name = REPLICAS_SERVICE["metadata"]["name"]
     grpc, metrics = service_port(REPLICAS_SERVICE, "grpc"), service_port(REPLICAS_SERVICE,
                                                                            "metrics")
-    for backend in ("backend stateless", "backend sessions"):
+    for backend in ("backend stateless", "backend sessions", "backend decode"):
         (template,) = servers(sections(CFG)[backend])
         assert template.host == f"{name}.${{POD_NAMESPACE}}.{CLUSTER_DOMAIN}", backend
         # A headless Service does no port mapping: HAProxy dials the pod's port.

@@ -18,9 +18,9 @@ def test_generated_config_is_valid_and_routes_as_designed(tmp_path):
     require_haproxy()
     text = generate_config(18080, [(15001, 19001), (15002, 19002)], str(tmp_path / "s.sock"))
     assert "bind 127.0.0.1:18080 proto h2" in text
-    # Both backends list exactly our servers, with the metrics port as check port.
-    assert text.count("server replica1 127.0.0.1:15001 check port 19001") == 2
-    assert text.count("server replica2 127.0.0.1:15002 check port 19002") == 2
+    # Every backend lists exactly our servers, with the metrics port as check port.
+    assert text.count("server replica1 127.0.0.1:15001 check port 19001") == 3
+    assert text.count("server replica2 127.0.0.1:15002 check port 19002") == 3
     assert "replica3" not in text
     assert "balance hdr(x-seqserve-session)" in text and "hash-type consistent" in text
     assert "balance roundrobin" in text

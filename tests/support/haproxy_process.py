@@ -98,13 +98,17 @@ class HaproxyProcess:
 
 
 @contextmanager
-def running_haproxy(replicas: list[tuple[int, int]]) -> Iterator[HaproxyProcess]:
+def running_haproxy(
+    replicas: list[tuple[int, int]], template: str | None = None
+) -> Iterator[HaproxyProcess]:
+    """HAProxy on the shipped config (or `template`, e.g. with another maxconn) in front
+    of the replicas (gRPC port, metrics port), on a free port."""
     require_haproxy()
     with tempfile.TemporaryDirectory(prefix="seqserve-haproxy-") as workdir:
         port = free_port()
         sock = str(Path(workdir) / "admin.sock")
         config = Path(workdir) / "haproxy.cfg"
-        config.write_text(generate_config(port, replicas, sock))
+        config.write_text(generate_config(port, replicas, sock, template))
         process = subprocess.Popen(["haproxy", "-db", "-f", str(config)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         server = HaproxyProcess(port, sock, process)

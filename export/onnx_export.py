@@ -27,6 +27,7 @@ from seqserve.export.contract import Seq2SeqModule
 from seqserve.export.fused_step import FusedDecoderStepGraph, supports_fused_step
 from seqserve.export.graph_checks import assert_signature, drop_output_shapes, name_output_dims
 from seqserve.export.inputs import Batch, ModelDims, decoder_batch, encoder_batch, to_torch
+from seqserve.export.request_attention_step import RequestAttentionStepGraph
 from seqserve.export.signature import GraphSignature, decoder_signature, encoder_signature
 from seqserve.export.wrappers import DecoderStepGraph, EncoderGraph
 from seqserve.server.repository.config import Seq2SeqTensors
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 Exporter = Literal["dynamo", "legacy"]
 DEFAULT_OPSET = 18
 STEP_FORM_ENV = "SEQSERVE_EXPORT_STEP"
+DEFAULT_STEP_FORM = "generic"
 # Candidate example sizes: primes, so that no example size equals another or a
 # static model size by accident (a tracer cannot tell such coincidences apart).
 _EXAMPLE_SIZES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
@@ -179,12 +181,17 @@ def export_encoder(
 
 
 def decoder_step_graph(module: Seq2SeqModule, *, k_as_item: bool) -> nn.Module:
-    """The generic wrapper; SEQSERVE_EXPORT_STEP=fused picks the fused MatMul form for
-    Seq2Seq modules (fused_step.py). Not the default: on the en-fr model it measured
-    no faster than the ONNX LSTM step in fp32 (0.84-0.9x at 128 rows, same run) and
-    within noise in int8. Parity always checks against the generic wrapper in PyTorch."""
-    if os.environ.get(STEP_FORM_ENV, "generic") == "fused" and supports_fused_step(module):
-        return FusedDecoderStepGraph(module, k_as_item=k_as_item)  # type: ignore[arg-type]
+    """The step graph to export. SEQSERVE_EXPORT_STEP picks the form for Seq2Seq modules:
+    "request" (per-request attention, request_attention_step.py; dynamo only, it needs
+    an unbacked int), "fused" (MatMul + gates LSTM, fused_step.py) or "generic" (the
+    module's own decode_step behind a memory gather; every other module, and the
+    legacy exporter's fallback). Parity always checks against the generic wrapper."""
+    form = os.environ.get(STEP_FORM_ENV, DEFAULT_STEP_FORM)
+    if supports_fused_step(module):
+        if form == "request" and k_as_item:
+            return RequestAttentionStepGraph(module)  # type: ignore[arg-type]
+        if form == "fused":
+            return FusedDecoderStepGraph(module, k_as_item=k_as_item)  # type: ignore[arg-type]
     return DecoderStepGraph(module, k_as_item=k_as_item)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,20 +23,16 @@ from torch import nn
 from torch.export import Dim
 
 from seqserve.export.contract import Seq2SeqModule
-from seqserve.export.fused_step import FusedDecoderStepGraph, supports_fused_step
 from seqserve.export.graph_checks import assert_signature, drop_output_shapes, name_output_dims
 from seqserve.export.inputs import Batch, ModelDims, decoder_batch, encoder_batch, to_torch
-from seqserve.export.request_attention_step import RequestAttentionStepGraph
 from seqserve.export.signature import GraphSignature, decoder_signature, encoder_signature
-from seqserve.export.wrappers import DecoderStepGraph, EncoderGraph
+from seqserve.export.step_form import decoder_step_graph, encoder_graph, served_memory
 from seqserve.server.repository.config import Seq2SeqTensors
 
 log = logging.getLogger(__name__)
 
 Exporter = Literal["dynamo", "legacy"]
 DEFAULT_OPSET = 18
-STEP_FORM_ENV = "SEQSERVE_EXPORT_STEP"
-DEFAULT_STEP_FORM = "generic"
 # Candidate example sizes: primes, so that no example size equals another or a
 # static model size by accident (a tracer cannot tell such coincidences apart).
 _EXAMPLE_SIZES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
@@ -176,23 +171,8 @@ def export_encoder(
     shapes = example_shapes(dims)
     rng = np.random.default_rng(0)
     batch = encoder_batch(tensors, rng, shapes.batch, shapes.src_len, dims.source_vocab)
-    graph = EncoderGraph(module).eval()
+    graph = encoder_graph(module).eval()
     return _export(graph, batch, encoder_signature(tensors), path, exporter, opset, "encoder")
-
-
-def decoder_step_graph(module: Seq2SeqModule, *, k_as_item: bool) -> nn.Module:
-    """The step graph to export. SEQSERVE_EXPORT_STEP picks the form for Seq2Seq modules:
-    "request" (per-request attention, request_attention_step.py; dynamo only, it needs
-    an unbacked int), "fused" (MatMul + gates LSTM, fused_step.py) or "generic" (the
-    module's own decode_step behind a memory gather; every other module, and the
-    legacy exporter's fallback). Parity always checks against the generic wrapper."""
-    form = os.environ.get(STEP_FORM_ENV, DEFAULT_STEP_FORM)
-    if supports_fused_step(module):
-        if form == "request" and k_as_item:
-            return RequestAttentionStepGraph(module)  # type: ignore[arg-type]
-        if form == "fused":
-            return FusedDecoderStepGraph(module, k_as_item=k_as_item)  # type: ignore[arg-type]
-    return DecoderStepGraph(module, k_as_item=k_as_item)
 
 
 def export_decoder(
@@ -208,5 +188,8 @@ def export_decoder(
     batch = decoder_batch(
         tensors, rng, dims, shapes.rows, shapes.requests, shapes.src_len, shapes.k
     )
+    with torch.no_grad():  # the example memory as served (with keys in a keyed form)
+        batch[tensors.memory] = served_memory(
+            module, torch.from_numpy(batch[tensors.memory])).numpy()
     graph = decoder_step_graph(module, k_as_item=exporter == "dynamo").eval()
     return _export(graph, batch, decoder_signature(tensors), path, exporter, opset, "decoder")

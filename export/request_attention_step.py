@@ -16,6 +16,15 @@ faster than MatMul + gates, fused_step.py), and the attention, combine and
 output layers run on 2-D tensors so their bias is fused into one Gemm instead
 of MatMul + Add on [N, 1, *].
 
+The attention keys are precomputed per request at encode time: Luong's
+score proj(q) . m equals q . (m W), so the encoder graph of this form
+(KeyedEncoderGraph) serves memory' = [memory | memory W], [R, S, M + H], and
+the step needs no query projection (a [N, H] x [H, M] Gemm per step, 6% of
+it at 128 rows). To read the keys half of memory' without a Slice copy, the
+step's query is [0 | top] over the whole width; the context likewise is
+weights x memory' and only its [R, B, M + H] result is sliced. The engine
+treats memory as opaque [S, M'] per sentence, so it sees no difference.
+
 Same inputs, outputs and contract as DecoderStepGraph; the export's parity check
 compares this graph with DecoderStepGraph run in PyTorch at the unchanged
 tolerance. B is a data-dependent size, which only the dynamo exporter can keep
@@ -29,7 +38,53 @@ import torch
 from torch import nn
 
 from seqserve.export.fused_step import supports_fused_step
+from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.attention import MASK_VALUE
+
+
+def with_keys(proj: nn.Linear, memory: torch.Tensor) -> torch.Tensor:
+    """memory [.., S, M] -> memory' [.., S, M + H]: the memory and its attention keys."""
+    return torch.cat([memory, memory @ proj.weight], dim=-1)
+
+
+class KeyedEncoderGraph(nn.Module):
+    """(src_tokens, src_lengths) -> (memory' = [memory | keys], init_h, init_c)."""
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        if not supports_fused_step(module):
+            raise TypeError(f"{type(module).__name__} has no Seq2Seq decoder layout")
+        self.module = module
+        self.proj = module.attention.proj
+
+    def forward(
+        self, src_tokens: torch.Tensor, src_lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        memory, h, c = self.module.encode(src_tokens, src_lengths)  # type: ignore[operator]
+        return with_keys(self.proj, memory), h, c
+
+
+class KeyedGenericStepGraph(nn.Module):
+    """The generic step (memory gather, the module's decode_step) over memory': the
+    legacy exporter's fallback, which cannot keep the padded width symbolic."""
+
+    def __init__(self, module: nn.Module, *, k_as_item: bool) -> None:
+        super().__init__()
+        self.memory_dim = module.attention.proj.out_features
+        self.step = DecoderStepGraph(module, k_as_item=k_as_item)  # type: ignore[arg-type]
+
+    def forward(
+        self,
+        prev_tokens: torch.Tensor,
+        h: torch.Tensor,
+        c: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor,
+        memory_index: torch.Tensor,
+        k: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.step(prev_tokens, h, c, memory[..., : self.memory_dim], memory_mask,
+                         memory_index, k)
 
 
 class RequestAttentionStepGraph(nn.Module):
@@ -41,7 +96,7 @@ class RequestAttentionStepGraph(nn.Module):
             raise TypeError(f"{type(module).__name__} has no Seq2Seq decoder layout")
         self.embedding = module.tgt_embedding
         self.lstm = module.decoder_lstm
-        self.attention_proj = module.attention.proj
+        self.memory_dim = module.attention.proj.out_features
         self.combine = module.combine
         self.output = module.output
 
@@ -72,19 +127,21 @@ class RequestAttentionStepGraph(nn.Module):
         x = self.embedding(prev_tokens.unsqueeze(1))  # [N, 1, E]
         top, (h_out, c_out) = self.lstm(x, (h, c))
         top = top.squeeze(1)  # [N, H]
-        query = self.attention_proj(top)  # [N, M]
+        # [0 | top]: its product with memory' [m | m W] is the score top . (m W).
+        query = torch.cat([top.new_zeros(top.shape[0], self.memory_dim), top], dim=-1)
         requests, rows = memory.shape[0], memory_index.shape[0]
         slot, width = self.padded_layout(memory_index, requests)
         # Which row fills each padded slot: the row itself, or row 0 for padding.
         filler = torch.zeros(requests * width, dtype=torch.int64).scatter(
             0, slot, torch.arange(rows, dtype=torch.int64))
-        padded_query = query.index_select(0, filler).view(requests, width, -1)  # [R, B, M]
+        padded_query = query.index_select(0, filler).view(requests, width, -1)  # [R, B, M']
         scores = torch.bmm(padded_query, memory.transpose(1, 2))  # [R, B, S]
         scores = scores.masked_fill(~memory_mask.unsqueeze(1), MASK_VALUE)
         weights = torch.softmax(scores, dim=-1)
-        context = torch.bmm(weights, memory)  # [R, B, M]
+        context = torch.bmm(weights, memory)  # [R, B, M']: [context | unused]
         row_weights = weights.reshape(requests * width, -1).index_select(0, slot)  # [N, S]
-        row_context = context.reshape(requests * width, -1).index_select(0, slot)  # [N, M]
+        row_context = context.reshape(requests * width, -1).index_select(0, slot)
+        row_context = row_context[:, : self.memory_dim]  # [N, M]
         attentional = torch.tanh(self.combine(torch.cat([top, row_context], dim=-1)))
         logits = self.output(attentional).float()
         k_value = k[0].item()

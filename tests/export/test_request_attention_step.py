@@ -1,5 +1,5 @@
-"""The per-request attention step (export/request_attention_step.py) computes the
-generic step's function without copying memory per row.
+"""The per-request attention step over keyed memory (export/request_attention_step.py)
+computes the generic step's function without copying memory per row.
 
 Checked against the PyTorch step the generic wrapper runs (DecoderStepGraph over
 Seq2Seq.decode_step): in eager mode with rows in any order, and as an exported
@@ -16,14 +16,16 @@ import onnx
 import pytest
 import torch
 
-from seqserve.export.inputs import decoder_batch, probe_dims, to_torch
-from seqserve.export.onnx_export import STEP_FORM_ENV, export_decoder
-from seqserve.export.parity import TOLERANCE, cpu_session, decoder_parity
-from seqserve.export.request_attention_step import RequestAttentionStepGraph
+from seqserve.export.inputs import decoder_batch, encoder_batch, probe_dims, to_torch
+from seqserve.export.onnx_export import export_decoder, export_encoder
+from seqserve.export.parity import TOLERANCE, cpu_session, decoder_parity, encoder_parity
+from seqserve.export.request_attention_step import RequestAttentionStepGraph, with_keys
 from seqserve.export.signature import decoder_signature
+from seqserve.export.step_form import STEP_FORM_ENV, step_form
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
+from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
 SOURCE_VOCAB, TARGET_VOCAB = 30, 40
@@ -61,7 +63,9 @@ def test_eager_step_equals_generic_step_in_any_row_order(layers: int) -> None:
     batch[T.memory_index] = np.array([2, 0, 0, 1, 2, 2, 1, 0, 0])
     args = to_torch(batch, decoder_signature(T).input_names)
     want = DecoderStepGraph(module)(*args)
-    got = RequestAttentionStepGraph(module)(*args)
+    keyed = list(args)
+    keyed[3] = with_keys(module.attention.proj, args[3])
+    got = RequestAttentionStepGraph(module)(*keyed)
     for name, w, g in zip(decoder_signature(T).output_names, want, got, strict=True):
         if name == T.topk_ids:
             assert torch.equal(w, g)
@@ -100,7 +104,9 @@ def test_exported_rows_match_per_request_decode_step(tmp_path: Path) -> None:
                           k=TARGET_VOCAB)
     batch[T.memory_index] = np.array([2, 2, 0, 1, 1, 1, 0])
     names = decoder_signature(T).output_names
-    got = dict(zip(names, cpu_session(path).run(names, batch), strict=True))
+    served = {**batch, T.memory: with_keys(module.attention.proj,
+                                           torch.from_numpy(batch[T.memory])).numpy()}
+    got = dict(zip(names, cpu_session(path).run(names, served), strict=True))
     for row, request in enumerate(batch[T.memory_index]):
         logits, h, c, attention = module.decode_step(
             torch.from_numpy(batch[T.prev_tokens][row : row + 1]),
@@ -116,12 +122,38 @@ def test_exported_rows_match_per_request_decode_step(tmp_path: Path) -> None:
         np.testing.assert_allclose(got[T.attention][row], attention[0].numpy(), atol=1e-5)
 
 
-def test_legacy_exporter_keeps_the_generic_gather_form(tmp_path: Path) -> None:
+@torch.no_grad()
+def test_encoder_serves_memory_with_its_attention_keys(tmp_path: Path) -> None:
+    module = small_seq2seq(1)
+    dims = probe_dims(module, SOURCE_VOCAB)
+    path = tmp_path / "encoder.onnx"
+    # (The legacy exporter's Seq2Seq encoder fails its shape checks in any form.)
+    export_encoder(module, path, T, dims, "dynamo")
+    assert encoder_parity(module, path, T, dims).ok
+    batch = encoder_batch(T, np.random.default_rng(2), 3, 5, SOURCE_VOCAB)
+    served = cpu_session(path).run([T.memory], batch)[0]
+    memory, _, _ = module.encode(*to_torch(batch, [T.src_tokens, T.src_lengths]))
+    assert served.shape == (3, 5, dims.memory_dim + dims.hidden)
+    np.testing.assert_allclose(served[..., : dims.memory_dim], memory.numpy(), atol=1e-5)
+    keys = memory @ module.attention.proj.weight
+    np.testing.assert_allclose(served[..., dims.memory_dim :], keys.numpy(), atol=1e-5)
+
+
+def test_legacy_exporter_gives_the_gather_step_over_keyed_memory(tmp_path: Path) -> None:
     """The padded width is a data-dependent size only dynamo keeps symbolic."""
     module = small_seq2seq(1)
     dims = probe_dims(module, SOURCE_VOCAB)
     path = tmp_path / "decoder.onnx"
     export_decoder(module, path, T, dims, "legacy")
     graph = onnx.load(str(path)).graph
-    assert [n for n in graph.node if n.op_type == "Gather" and T.memory in n.input]
+    assert "ScatterElements" not in {node.op_type for node in graph.node}
     assert decoder_parity(module, path, T, dims).ok
+
+
+def test_request_form_is_the_default_for_seq2seq(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(STEP_FORM_ENV)
+    assert step_form(small_seq2seq(1)) == "request"
+    assert step_form(TinySeq2Seq(SOURCE_VOCAB, TARGET_VOCAB)) == "generic"
+    monkeypatch.setenv(STEP_FORM_ENV, "fast")
+    with pytest.raises(ValueError, match="SEQSERVE_EXPORT_STEP='fast'"):
+        step_form(small_seq2seq(1))

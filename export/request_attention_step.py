@@ -3,10 +3,10 @@
 The generic wrapper (wrappers.DecoderStepGraph) gathers each row's encoder
 memory, memory[memory_index] -> [N, S, M], before the module's own attention:
 at 128 rows and S=30 that copies 7.9 MB per step (8% of the en-fr step). Here
-the memory is never copied. The rows' small attention queries [N, M] are
-placed in a padded per-request layout [R, B, M] (B = the most rows any request
+the memory is never copied. The rows' small attention queries [N, M'] are
+placed in a padded per-request layout [R, B, M'] (B = the most rows any request
 has; a padding slot reads row 0 and its result is never used), both attention
-products are batched matmuls against memory [R, S, M] as it came in, and the
+products are batched matmuls against memory [R, S, M'] as it came in, and the
 contexts and weights are gathered back to rows. Rows may come in any order:
 each row's slot within its request is counted by a cumulative sum, so nothing
 relies on the scheduler's layout.
@@ -21,15 +21,19 @@ score proj(q) . m equals q . (m W), so the encoder graph of this form
 (KeyedEncoderGraph) serves memory' = [memory | memory W], [R, S, M + H], and
 the step needs no query projection (a [N, H] x [H, M] Gemm per step, 6% of
 it at 128 rows). To read the keys half of memory' without a Slice copy, the
-step's query is [0 | top] over the whole width; the context likewise is
-weights x memory' and only its [R, B, M + H] result is sliced. The engine
-treats memory as opaque [S, M'] per sentence, so it sees no difference.
+step's query is [0 | top] over the whole width (M zero columns: as many
+multiply-adds as the unkeyed score product, against the Gemm it saves); the
+context likewise is weights x memory', and only the rows' [N, M + H] result is
+sliced to [N, M]. The engine treats memory as opaque [S, M'] per sentence and
+probes M' from the encoder, so it sees no difference.
 
 Same inputs, outputs and contract as DecoderStepGraph; the export's parity check
 compares this graph with DecoderStepGraph run in PyTorch at the unchanged
 tolerance. B is a data-dependent size, which only the dynamo exporter can keep
-symbolic (an unbacked int, bounded by torch._check), so onnx_export.py uses
-this form with dynamo only.
+symbolic (an unbacked int, bounded by torch._check), so step_form.py uses
+this step with dynamo only (legacy: KeyedGenericStepGraph over the same memory').
+The engine never steps zero rows (it only steps live sentences); this graph
+needs N >= 1.
 """
 
 from __future__ import annotations

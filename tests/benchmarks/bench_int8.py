@@ -95,6 +95,9 @@ def main() -> int:
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--quantize", choices=["int8", "int8-invariant"], default="int8",
+                        help="int8-invariant: export/invariant_int8.py, calibrated on the "
+                             "64 pairs after the first 100")
     parser.add_argument("--out", type=Path, default=Path("bench_results/int8.json"))
     args = parser.parse_args()
 
@@ -107,8 +110,14 @@ def main() -> int:
         fp32_repo, int8_repo = Path(tmp) / "fp32", Path(tmp) / "int8"
         fp32_dir = fp32_repo / name / "1"
         shutil.copytree(args.version_dir, fp32_dir)
+        extra: dict = {}
+        if args.quantize == "int8-invariant":
+            from seqserve.export.invariant_int8 import METHOD, invariant_quantizer
+
+            extra = {"quantizer": invariant_quantizer([s for s, _ in pairs[100:164]]),
+                     "method": METHOD}
         int8_dir = quantize_version(fp32_dir, int8_repo, name, 1, seq2seq_measure(pairs[:100]),
-                                    max_drop=100.0)
+                                    max_drop=100.0, **extra)
         repositories = {"fp32": fp32_repo, "int8": int8_repo}
         results = serve_and_measure(repositories, name, sources, references, args)
         for label, version_dir in (("fp32", fp32_dir), ("int8", int8_dir)):

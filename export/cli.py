@@ -107,13 +107,16 @@ def main(argv: list[str]) -> int:
         from seqserve.export.quantize import seq2seq_measure
         from seqserve.export.run_dir import load_run
 
-        pairs = load_run(args.run).held_out[: max(args.bleu_pairs, 1)]
+        held_out = load_run(args.run).held_out
+        pairs = held_out[: max(args.bleu_pairs, 1)]
         return run_quantized(
             args,
             lambda scratch: export_run(args.run, scratch, args.name, 1,
                                        bleu_pairs=0 if args.skip_bleu else args.bleu_pairs,
                                        verify_count=args.verify_sentences),
             seq2seq_measure(pairs),
+            # Calibrate on held-out sentences after the BLEU ones where there are any.
+            [s for s, _ in (held_out[len(pairs):][:64] or held_out[:64])],
         )
 
     try:

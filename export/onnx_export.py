@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,18 +23,16 @@ from torch import nn
 from torch.export import Dim
 
 from seqserve.export.contract import Seq2SeqModule
-from seqserve.export.fused_step import FusedDecoderStepGraph, supports_fused_step
 from seqserve.export.graph_checks import assert_signature, drop_output_shapes, name_output_dims
 from seqserve.export.inputs import Batch, ModelDims, decoder_batch, encoder_batch, to_torch
 from seqserve.export.signature import GraphSignature, decoder_signature, encoder_signature
-from seqserve.export.wrappers import DecoderStepGraph, EncoderGraph
+from seqserve.export.step_form import decoder_step_graph, encoder_graph, served_memory
 from seqserve.server.repository.config import Seq2SeqTensors
 
 log = logging.getLogger(__name__)
 
 Exporter = Literal["dynamo", "legacy"]
 DEFAULT_OPSET = 18
-STEP_FORM_ENV = "SEQSERVE_EXPORT_STEP"
 # Candidate example sizes: primes, so that no example size equals another or a
 # static model size by accident (a tracer cannot tell such coincidences apart).
 _EXAMPLE_SIZES = (5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43)
@@ -174,18 +171,8 @@ def export_encoder(
     shapes = example_shapes(dims)
     rng = np.random.default_rng(0)
     batch = encoder_batch(tensors, rng, shapes.batch, shapes.src_len, dims.source_vocab)
-    graph = EncoderGraph(module).eval()
+    graph = encoder_graph(module).eval()
     return _export(graph, batch, encoder_signature(tensors), path, exporter, opset, "encoder")
-
-
-def decoder_step_graph(module: Seq2SeqModule, *, k_as_item: bool) -> nn.Module:
-    """The generic wrapper; SEQSERVE_EXPORT_STEP=fused picks the fused MatMul form for
-    Seq2Seq modules (fused_step.py). Not the default: on the en-fr model it measured
-    no faster than the ONNX LSTM step in fp32 (0.84-0.9x at 128 rows, same run) and
-    within noise in int8. Parity always checks against the generic wrapper in PyTorch."""
-    if os.environ.get(STEP_FORM_ENV, "generic") == "fused" and supports_fused_step(module):
-        return FusedDecoderStepGraph(module, k_as_item=k_as_item)  # type: ignore[arg-type]
-    return DecoderStepGraph(module, k_as_item=k_as_item)
 
 
 def export_decoder(
@@ -201,5 +188,8 @@ def export_decoder(
     batch = decoder_batch(
         tensors, rng, dims, shapes.rows, shapes.requests, shapes.src_len, shapes.k
     )
+    with torch.no_grad():  # the example memory as served (with keys in a keyed form)
+        batch[tensors.memory] = served_memory(
+            module, torch.from_numpy(batch[tensors.memory])).numpy()
     graph = decoder_step_graph(module, k_as_item=exporter == "dynamo").eval()
     return _export(graph, batch, decoder_signature(tensors), path, exporter, opset, "decoder")

@@ -21,8 +21,9 @@ import torch
 from seqserve.export.contract import Seq2SeqModule
 from seqserve.export.inputs import Batch, ModelDims, decoder_batch, encoder_batch, to_torch
 from seqserve.export.signature import decoder_signature, encoder_signature
+from seqserve.export.step_form import encoder_graph, served_memory
 from seqserve.export.torch_step import single_thread
-from seqserve.export.wrappers import DecoderStepGraph, EncoderGraph
+from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.server.repository.config import Seq2SeqTensors
 
 TOLERANCE = 1e-4
@@ -107,7 +108,8 @@ def encoder_parity(
     seed: int = 10,
 ) -> ParityReport:
     sig = encoder_signature(tensors)
-    graph = EncoderGraph(module).eval()
+    # The exported function: the module's encode, plus the attention keys in a keyed form.
+    graph = encoder_graph(module).eval()
     session = cpu_session(path)
     rng = np.random.default_rng(seed)
     report = ParityReport("encoder", tolerance)
@@ -169,7 +171,12 @@ def decoder_parity(
         wider[tensors.k] = np.array([min(k + 1, dims.target_vocab)], dtype=np.int64)
         with single_thread():
             expected = [t.numpy() for t in graph(*to_torch(wider, sig.input_names))]
-        got = dict(zip(sig.output_names, session.run(sig.output_names, batch), strict=True))
+        # The reference is always the module's own decode_step; the graph reads the
+        # memory as served (with its attention keys in the keyed form).
+        served = dict(batch)
+        served[tensors.memory] = served_memory(
+            module, torch.from_numpy(batch[tensors.memory])).numpy()
+        got = dict(zip(sig.output_names, session.run(sig.output_names, served), strict=True))
         want = dict(zip(sig.output_names, expected, strict=True))
         for name in sig.output_names:
             if name == tensors.topk_ids:

@@ -67,7 +67,7 @@ def quantize_graph(path: Path) -> dict[str, Any]:
     before = Counter(n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node)
     with tempfile.TemporaryDirectory() as tmp:
         folded, out = Path(tmp) / f"folded-{path.name}", Path(tmp) / path.name
-        _constant_fold(path, folded)
+        constant_fold(path, folded)
         quantize_dynamic(str(folded), str(out), op_types_to_quantize=list(QUANTIZED_OPS),
                          weight_type=QuantType.QInt8)
         shutil.move(str(out), str(path))
@@ -77,13 +77,16 @@ def quantize_graph(path: Path) -> dict[str, Any]:
             "after": {k: after[k] for k in watched if after[k]}}
 
 
-def _constant_fold(source: Path, target: Path) -> None:
+def constant_fold(source: Path, target: Path) -> None:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
     options.optimized_model_filepath = str(target)
     ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+
+
+_constant_fold = constant_fold  # the name scripts of issue 12 imported
 
 
 def kind_of(version_dir: Path) -> str:
@@ -106,8 +109,12 @@ def quantize_version(
     measure: Callable[[Path], float],
     *,
     max_drop: float | None = None,
+    quantizer: Callable[[Path], dict[str, Any]] | None = None,
+    method: str = "onnxruntime.quantization.quantize_dynamic (QInt8 weights)",
 ) -> Path:
-    """Copy fp32_dir into a new version with int8 graphs; publish only if quality holds."""
+    """Copy fp32_dir into a new version with int8 graphs; publish only if quality holds.
+    `quantizer` (staged dir -> op counts per graph) replaces the default: dynamic
+    quantization of every graph (invariant_int8.py gives the batching-invariant one)."""
     kind = kind_of(fp32_dir)
     metric = METRICS[kind]
     bound = metric.default_max_drop if max_drop is None else max_drop
@@ -116,7 +123,10 @@ def quantize_version(
         for item in fp32_dir.iterdir():
             if item.name != MANIFEST_FILE and item.is_file():
                 shutil.copy2(item, staged.path / item.name)
-        ops = {p.name: quantize_graph(p) for p in sorted(staged.path.glob("*.onnx"))}
+        if quantizer is None:
+            ops = {p.name: quantize_graph(p) for p in sorted(staged.path.glob("*.onnx"))}
+        else:
+            ops = quantizer(staged.path)
         fp32_value = measure(fp32_dir)
         int8_value = measure(staged.path)
         drop = drop_of(metric, fp32_value, int8_value)
@@ -131,7 +141,7 @@ def quantize_version(
         if isinstance(model, dict):
             model["version"] = staged.version
         sections["quantization"] = {
-            "type": "int8", "method": "onnxruntime.quantization.quantize_dynamic (QInt8 weights)",
+            "type": "int8", "method": method,
             "ops": ops, "metric": metric.name, "fp32": round(fp32_value, 4),
             "int8": round(int8_value, 4), "drop": round(drop, 4), "max_quality_drop": bound,
         }

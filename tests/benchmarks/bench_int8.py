@@ -5,7 +5,10 @@ given; the int8 version is made from it with export/quantize.py (BLEU on the
 same pairs recorded in its manifest). Each is served by the real server in
 turn; decoder-step GFLOP/s are counted from the fp32 graph (the same
 arithmetic; int8 ops are not counted by the FLOP counter) and set against the
-fp32 matmul peak measured in this run. Run it alone on the machine:
+fp32 matmul peak measured in this run. With --rounds N both servers run at once
+(an idle one costs nothing) and every round drives fp32 and int8 in turn, in
+alternating order, so a change of machine load hits both; the figures are the
+medians over rounds. Run it alone on the machine:
 
     flock /tmp/seqserve-bench.lock .venv/bin/python tests/benchmarks/bench_int8.py \\
         --version-dir /work/test-cache/numbers-repo/numbers/1 \\
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
 import sys
@@ -40,20 +44,43 @@ def read_pairs(path: Path, count: int) -> list[tuple[str, str]]:
     return [(s, t) for s, t in pairs][:count]  # type: ignore[misc]
 
 
-def serve_and_measure(repository: Path, name: str, version_dir: Path, sources: list[str],
-                      references: list[str], args: argparse.Namespace) -> dict:
-    target = SubwordTokenizer(version_dir / load_config(version_dir).tokenizer.target)
-    out: dict = {}
-    with running_server(repository) as server:
-        for concurrency in args.concurrency:
-            run = asyncio.run(drive(server.address, name, sources, concurrency, args.beam,
-                                    args.max_length))
-            texts = [target.decode([t for t in ids if t != 2]) for ids in run.pop("outputs")]
-            run["bleu"] = score(texts, references)["bleu"]
-            out[str(concurrency)] = run
-            print(f"  c={concurrency:<3} {run['sentences_per_s']:8.1f} sent/s  "
-                  f"p50 {run['p50_ms']:7.1f} ms  p99 {run['p99_ms']:7.1f} ms  "
-                  f"BLEU {run['bleu']:.2f}", flush=True)
+def measure_once(address: str, name: str, target: SubwordTokenizer, sources: list[str],
+                 references: list[str], concurrency: int, args: argparse.Namespace) -> dict:
+    run = asyncio.run(drive(address, name, sources, concurrency, args.beam, args.max_length))
+    texts = [target.decode([t for t in ids if t != 2]) for ids in run.pop("outputs")]
+    run["bleu"] = score(texts, references)["bleu"]
+    return run
+
+
+def serve_and_measure(repositories: dict[str, Path], name: str, sources: list[str],
+                      references: list[str], args: argparse.Namespace) -> dict[str, dict]:
+    """label -> concurrency -> the median run over rounds (all rounds kept)."""
+    runs: dict[str, dict[str, list[dict]]] = {
+        label: {str(c): [] for c in args.concurrency} for label in repositories}
+    with contextlib.ExitStack() as stack:
+        servers = {label: stack.enter_context(running_server(repo))
+                   for label, repo in repositories.items()}
+        targets = {label: SubwordTokenizer(repo / name / "1" / load_config(
+            repo / name / "1").tokenizer.target) for label, repo in repositories.items()}
+        labels = list(repositories)
+        for round_index in range(args.rounds):
+            for concurrency in args.concurrency:
+                order = labels if round_index % 2 == 0 else labels[::-1]
+                for label in order:
+                    run = measure_once(servers[label].address, name, targets[label], sources,
+                                       references, concurrency, args)
+                    runs[label][str(concurrency)].append(run)
+                    print(f"  round {round_index} {label} c={concurrency:<3} "
+                          f"{run['sentences_per_s']:8.1f} sent/s  p50 {run['p50_ms']:7.1f} ms"
+                          f"  p99 {run['p99_ms']:7.1f} ms  BLEU {run['bleu']:.2f}", flush=True)
+    out: dict[str, dict] = {}
+    for label, by_c in runs.items():
+        out[label] = {}
+        for c, rounds in by_c.items():
+            rates = [r["sentences_per_s"] for r in rounds]
+            median = sorted(rounds, key=lambda r: r["sentences_per_s"])[len(rounds) // 2]
+            out[label][c] = {**median, "all_sentences_per_s": rates,
+                             "all_bleu": [r["bleu"] for r in rounds]}
     return out
 
 
@@ -67,6 +94,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--beam", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--quantize", choices=["int8", "int8-invariant"], default="int8",
+                        help="int8-invariant: export/invariant_int8.py, calibrated on the "
+                             "64 pairs after the first 100")
     parser.add_argument("--out", type=Path, default=Path("bench_results/int8.json"))
     args = parser.parse_args()
 
@@ -79,13 +110,21 @@ def main() -> int:
         fp32_repo, int8_repo = Path(tmp) / "fp32", Path(tmp) / "int8"
         fp32_dir = fp32_repo / name / "1"
         shutil.copytree(args.version_dir, fp32_dir)
+        extra: dict = {}
+        if args.quantize == "int8-invariant":
+            from seqserve.export.invariant_int8 import METHOD, invariant_quantizer
+
+            extra = {"quantizer": invariant_quantizer([s for s, _ in pairs[100:164]]),
+                     "method": METHOD}
         int8_dir = quantize_version(fp32_dir, int8_repo, name, 1, seq2seq_measure(pairs[:100]),
-                                    max_drop=100.0)
-        for label, repo, version_dir in (("fp32", fp32_repo, fp32_dir),
-                                         ("int8", int8_repo, int8_dir)):
-            print(f"{label}:", flush=True)
-            results[label] = serve_and_measure(repo, name, version_dir, sources, references,
-                                               args)
+                                    max_drop=100.0, **extra)
+        repositories = {"fp32": fp32_repo, "int8": int8_repo}
+        results = serve_and_measure(repositories, name, sources, references, args)
+        for label, version_dir in (("fp32", fp32_dir), ("int8", int8_dir)):
+            for c, run in results[label].items():
+                print(f"{label} c={c:<3} median {run['sentences_per_s']:8.1f} sent/s "
+                      f"(rounds {[round(x, 1) for x in run['all_sentences_per_s']]}), "
+                      f"BLEU {run['bleu']:.2f}", flush=True)
             step = decoder_step_report(version_dir, rows=128)
             if label == "int8":  # the int8 graph's ops are not in the FLOP counter
                 flops = results["fp32"]["decoder_step"]["gflop_per_step"]
@@ -93,7 +132,7 @@ def main() -> int:
                 step["gflops"] = flops / (step["step_ms"] / 1000)
                 step["fraction_of_peak"] = step["gflops"] / step["peak_gflops"]
             results[label]["decoder_step"] = step
-            print(f"  decoder step at 128 rows: {step['step_ms']:.2f} ms, "
+            print(f"  {label} decoder step at 128 rows: {step['step_ms']:.2f} ms, "
                   f"{step['gflops']:.1f} GFLOP/s = {100 * step['fraction_of_peak']:.0f}% of the "
                   f"fp32 matmul peak measured now ({step['peak_gflops']:.0f} GFLOP/s)", flush=True)
     ratios = {c: results["int8"][c]["sentences_per_s"] / results["fp32"][c]["sentences_per_s"]

@@ -1,4 +1,4 @@
-"""Decoder-step arithmetic rate: FLOPs counted from the ONNX graph, time measured in ORT."""
+"""Decoder-step arithmetic rate: FLOPs counted from the shapes ORT ran, time measured in ORT."""
 
 from __future__ import annotations
 
@@ -6,53 +6,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import shape_inference
 
 from seqserve.server.engine.seq2seq_graphs import Seq2SeqGraphs
 from seqserve.server.repository.config import load_config
-
-
-def _dims(value_info: onnx.ValueInfoProto) -> list[int] | None:
-    shape = value_info.type.tensor_type.shape
-    dims = [d.dim_value if d.HasField("dim_value") else None for d in shape.dim]
-    return None if any(d is None for d in dims) else dims  # type: ignore[return-value]
+from tests.benchmarks.ran_flops import count_flops_as_run
 
 
 def count_flops(path: Path, feeds: dict[str, np.ndarray]) -> float:
-    """MatMul/Gemm/LSTM FLOPs of one run with these input shapes (2 per multiply-add)."""
-    model = onnx.load(str(path))
-    for graph_input in model.graph.input:
-        if graph_input.name in feeds:
-            shape = graph_input.type.tensor_type.shape
-            for dim, size in zip(shape.dim, feeds[graph_input.name].shape, strict=True):
-                dim.Clear()
-                dim.dim_value = int(size)
-    inferred = shape_inference.infer_shapes(model, data_prop=True)
-    shapes: dict[str, list[int]] = {}
-    for info in [*inferred.graph.value_info, *inferred.graph.input, *inferred.graph.output]:
-        dims = _dims(info)
-        if dims is not None:
-            shapes[info.name] = dims
-    for init in inferred.graph.initializer:
-        shapes[init.name] = list(init.dims)
-    total = 0.0
-    for node in inferred.graph.node:
-        ins = [shapes.get(name) for name in node.input]
-        if node.op_type == "MatMul" and ins[0] and ins[1]:
-            a, b = ins[0], ins[1]
-            batch = float(np.prod(a[:-2])) if len(a) > 2 else 1.0
-            total += 2 * batch * a[-2] * a[-1] * b[-1] if len(a) >= 2 else 2 * a[-1] * b[-1]
-        elif node.op_type == "Gemm" and ins[0] and ins[1]:
-            # B may be stored transposed (transB): its other dim is the output width.
-            out_width = ins[1][0] if ins[1][1] == ins[0][1] else ins[1][1]
-            total += 2 * ins[0][0] * ins[0][1] * out_width
-        elif node.op_type == "LSTM" and ins[0] and ins[1] and ins[2]:
-            steps, batch, width = ins[0]
-            directions, gates, _ = ins[1]
-            hidden = ins[2][2]
-            total += 2 * steps * batch * directions * gates * (width + hidden)
-    return total
+    """MatMul/Gemm/LSTM FLOPs of one run with these input shapes (2 per multiply-add),
+    from the shapes ORT ran (ran_flops.py; static shape inference missed some)."""
+    return count_flops_as_run(path, feeds)
 
 
 def matmul_peak(size: int = 1024, repeats: int = 20) -> float:

@@ -17,9 +17,10 @@ import torch
 
 from seqserve.export.fused_step import FusedDecoderStepGraph, supports_fused_step
 from seqserve.export.inputs import decoder_batch, probe_dims, to_torch
-from seqserve.export.onnx_export import STEP_FORM_ENV, export_decoder
+from seqserve.export.onnx_export import export_decoder
 from seqserve.export.parity import TOLERANCE, cpu_session, decoder_parity
 from seqserve.export.signature import decoder_signature
+from seqserve.export.step_form import STEP_FORM_ENV
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
@@ -31,7 +32,7 @@ SOURCE_VOCAB, TARGET_VOCAB = 30, 40
 
 @pytest.fixture(autouse=True)
 def fused_form(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fused form is opt-in (onnx_export.decoder_step_graph)."""
+    """The fused form is opt-in (step_form.py)."""
     monkeypatch.setenv(STEP_FORM_ENV, "fused")
 
 
@@ -114,11 +115,15 @@ def test_exported_attention_matches_per_request_decode_step(tmp_path: Path) -> N
         np.testing.assert_allclose(got[T.attention][row], attention[0].numpy(), atol=1e-5)
 
 
-def test_generic_form_is_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(STEP_FORM_ENV)
+def test_generic_form_is_still_exported_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(STEP_FORM_ENV, "generic")
     module = small_seq2seq(1)
     dims = probe_dims(module, SOURCE_VOCAB)
     path = tmp_path / "decoder.onnx"
     export_decoder(module, path, T, dims, "dynamo")
-    assert "LSTM" in {node.op_type for node in onnx.load(str(path)).graph.node}
+    graph = onnx.load(str(path)).graph
+    assert "LSTM" in {node.op_type for node in graph.node}
+    assert [n for n in graph.node if n.op_type == "Gather" and T.memory in n.input]
     assert decoder_parity(module, path, T, dims).ok

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import grpc
 import pytest
 
 from tests.integration.grpc_helpers import metric, request, stub
-from tests.support.server_process import ServerProcess
+from tests.support.server_process import ServerProcess, running_server
 
 # min_length keeps EOS out, so these sentences decode for exactly LONG steps:
 # long enough for a deadline or a cancel to land mid-decode.
@@ -34,7 +35,15 @@ def live_sentences(server: ServerProcess) -> float:
     return metric(server.metrics_url, "seqserve_live_sentences", model="numbers")
 
 
-def test_deadline_exceeded_removes_the_rows(server: ServerProcess) -> None:
+def test_deadline_exceeded_removes_the_rows(numbers_repository: Path) -> None:
+    # A fresh server: one that has measured its decode cost refuses this doomed request
+    # at admission, before any work (tests/engine/test_admission.py). Before anything is
+    # measured every request is admitted, so here the deadline lands mid-decode.
+    with running_server(numbers_repository) as server:
+        _deadline_mid_decode_removes_the_rows(server)
+
+
+def _deadline_mid_decode_removes_the_rows(server: ServerProcess) -> None:
     before = metric(server.metrics_url, "seqserve_aborted_sentences_total", reason="deadline")
     channel, client = stub(server.address)
     with channel:

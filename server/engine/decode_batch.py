@@ -1,9 +1,13 @@
 """The rows of every live hypothesis, as batch arrays (TGI's filter/concatenate).
 
 Sentence i owns rows [offset_i, offset_i + beam_i). Recurrent state is kept
-per row; encoder memory is kept once per sentence and rows point at it with
-`memory_index`, so beams never copy memory. Joining and leaving rebuild the
-arrays; a plain decode step only reorders state rows by parent index.
+per row; encoder memory is kept once per sentence, in a slot, and rows point at
+their sentence's slot with `memory_index`, so beams never copy memory. Joining
+and leaving rebuild the row arrays; a plain decode step only reorders state rows
+by parent index. A leaving sentence only frees its memory slot: the memory is
+compacted once dead slots are a quarter of it, not on every leave (at 32
+requests in flight a sentence leaves almost every step, and copying all memory
+each time was the largest cost of the step's bookkeeping).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ class DecodeBatch:
         self.memory_mask = np.zeros((0, 0), bool)
         self.memory_index = np.zeros((0,), np.int64)
         self.offsets = np.zeros((0,), np.int64)
+        self.slots = np.zeros((0,), np.int64)
+        """Per sentence, its memory slot (row of `memory`); slots of sentences that left
+        stay until the next compaction: rows never point at them."""
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -36,7 +43,7 @@ class DecodeBatch:
     def _reindex(self) -> None:
         beams = np.array([s.beam for s in self.sentences], np.int64)
         self.offsets = np.concatenate([[0], np.cumsum(beams)[:-1]]).astype(np.int64)
-        self.memory_index = np.repeat(np.arange(len(self.sentences), dtype=np.int64), beams)
+        self.memory_index = np.repeat(self.slots, beams)
 
     def add(
         self,
@@ -59,8 +66,11 @@ class DecodeBatch:
         for i, m in enumerate(memories):
             memory[i, : m.shape[0]] = m
             mask[i, : m.shape[0]] = True
+        first_slot = self.memory.shape[0]
         self.memory = np.concatenate([self._pad_memory(width), memory], axis=0)
         self.memory_mask = np.concatenate([self._pad_mask(width), mask], axis=0)
+        self.slots = np.concatenate(
+            [self.slots, np.arange(first_slot, first_slot + len(sentences), dtype=np.int64)])
 
         # Every sentence gets beam rows at once; only row 0 is live at step 0
         # (the others start at -inf and can never be chosen).
@@ -106,15 +116,19 @@ class DecodeBatch:
         self.cumulative = self.cumulative[keep_rows]
         self.h = self.h[:, keep_rows]
         self.c = self.c[:, keep_rows]
-        self.memory = self.memory[keep_sentences]
-        self.memory_mask = self.memory_mask[keep_sentences]
         self.sentences = [self.sentences[i] for i in keep_sentences]
-        # Shrink the memory width when the longest sentences have left, so
-        # attention does not keep paying for padding.
-        width = max((s.source_length for s in self.sentences), default=0)
-        self.memory = self.memory[:, :width]
-        self.memory_mask = self.memory_mask[:, :width]
+        self.slots = self.slots[keep_sentences]
+        if self.memory.shape[0] - len(self.sentences) > max(4, self.memory.shape[0] // 4):
+            self._compact_memory()
         self._reindex()
+
+    def _compact_memory(self) -> None:
+        """Keep only the live sentences' memory, in their order, and shrink its width
+        when the longest sentences have left (attention pays for padding)."""
+        width = max((s.source_length for s in self.sentences), default=0)
+        self.memory = self.memory[self.slots, :width]
+        self.memory_mask = self.memory_mask[self.slots, :width]
+        self.slots = np.arange(len(self.sentences), dtype=np.int64)
 
     def reorder(
         self,

@@ -72,7 +72,9 @@ class PredictReply:
     """The session's position when it opened (where the sent chunks started)."""
     resumed: bool = False
     session_token: str = ""
-    """Set by servers with session isolation: pass it to reopen or resume the session."""
+    """The session's token (anonymous callers on servers with session isolation, the
+    default). The client remembers it and sends it when this client reopens or resumes
+    the session; pass it explicitly from another client."""
     replayed: list[Step] = field(default_factory=list)
     """With `resume_from`: the outputs of steps resume_from..position-1, sent again."""
 
@@ -93,6 +95,22 @@ def _step(msg: pb.StepOutput) -> Step:
 
 
 class SeqServeClient(TranslationClient):
+    """Remembers the session_token each open returned, per (model, session id), and sends
+    it on every later call of that session from this client."""
+
+    def _token_for(self, model: str, session_id: str, given: str) -> str:
+        if given or not session_id:
+            return given
+        return self._session_tokens().get((model, session_id), "")
+
+    def _remember(self, model: str, opened: pb.SessionInfo) -> None:
+        if opened.session_token:
+            self._session_tokens()[(model, opened.session_id)] = opened.session_token
+
+    def _session_tokens(self) -> dict[tuple[str, str], str]:
+        # Set on first use: TranslationClient.__init__ is shared with other clients.
+        return self.__dict__.setdefault("_tokens_by_session", {})
+
     def tag(
         self, texts: Sequence[str] = (), *, sentences: Sequence[Sequence[str]] = (),
         model: str, version: int | None = None, top_k: int = 0,
@@ -146,8 +164,9 @@ class SeqServeClient(TranslationClient):
         messages = [_chunk_request(chunk, top_k) for chunk in chunks]
         responses = stream(self._stub, model, messages, session_id, keep=keep,
                            timeout=self.timeout or 60.0, resume_from=resume_from,
-                           session_token=session_token)
+                           session_token=self._token_for(model, session_id, session_token))
         opened = responses[0].session
+        self._remember(model, opened)
         steps = [_step(s) for response in responses[1:] for s in response.steps]
         return PredictReply(
             opened.session_id, steps, position=opened.position, resumed=opened.resumed,
@@ -157,14 +176,15 @@ class SeqServeClient(TranslationClient):
 
     def predict_stream(
         self, chunks: Iterable[Chunk], *, model: str, session_id: str = "", top_k: int = 0,
-        keep: bool = False,
+        keep: bool = False, session_token: str = "",
     ) -> Iterator[str | list[Step]]:
         """One Predict stream, lazily: the session id once it is open, then the steps
         of each chunk as its answer arrives. `chunks` is read only as the stream
         sends, so a caller that sleeps inside it paces the session."""
 
         def requests() -> Iterator[pb.PredictRequest]:
-            yield open_message(model, session_id, keep=keep)
+            yield open_message(model, session_id, keep=keep,
+                               session_token=self._token_for(model, session_id, session_token))
             for chunk in chunks:
                 yield _chunk_request(chunk, top_k)
 
@@ -172,6 +192,7 @@ class SeqServeClient(TranslationClient):
                                        metadata=session_metadata(session_id))
         for response in responses:
             if response.HasField("session"):
+                self._remember(model, response.session)
                 yield response.session.session_id
             else:
                 yield [_step(s) for s in response.steps]

@@ -34,7 +34,8 @@ def open_message(
 ) -> pb.PredictRequest:
     """The stream's first message. `resume_from`: the position of the last response the
     client received (the server replays what it missed); `session_token`: the token the
-    session's first open returned (servers with --session-tokens required)."""
+    session's first open returned (required to reopen it, unless the server runs with
+    --session-tokens off or the caller has credentials)."""
     request = pb.OpenSessionRequest(
         model=model, session_id=session_id, keep=keep, session_token=session_token
     )
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", help="characters, chunks separated by '|'")
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the session after the stream")
+    parser.add_argument("--session-token", default="",
+                        help="the token printed when the session was opened (to continue it)")
     add_client_security_arguments(parser)
     args = parser.parse_args(argv)
     if (args.values is None) == (args.text is None):
@@ -105,13 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     with connect(args.address, security=client_security_from_args(args)) as channel:
         try:
             responses = stream(pb_grpc.SeqServeStub(channel), args.model, chunks,
-                               args.session_id, keep=args.keep)
+                               args.session_id, keep=args.keep,
+                               session_token=args.session_token)
         except grpc.RpcError as exc:
             print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
             return 1
     opened = responses[0].session
     print(f"session {opened.session_id} at position {opened.position}"
           f"{' (resumed)' if opened.resumed else ''}")
+    if opened.session_token and args.keep:
+        print(f"session token {opened.session_token} (pass --session-token to continue it)")
     for response in responses[1:]:
         for offset, step in enumerate(response.steps):
             print(f"  step {response.first_step + offset}: {_describe(step)}")

@@ -5,6 +5,10 @@ PredictMany stream, for a gateway that serves many end users.
 underneath, the steps submitted within `window` seconds of each other go out
 as one request. That is what makes thousands of sessions at ~10 steps/s each
 affordable: a gRPC message costs the server more than a batched step does.
+
+The mux remembers the session_token each open returned (anonymous callers on a
+server with session isolation, the default) and sends it with every step and
+the close of that session.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ class SessionMux:
         self._call: grpc.aio.StreamStreamCall | None = None
         self._reader: asyncio.Task[None] | None = None
         self.requests_sent = 0
+        self._tokens: dict[tuple[str, str], str] = {}
+        """(model, session id) -> the session_token its open returned."""
 
     async def __aenter__(self) -> SessionMux:
         self._call = self.stub.PredictMany(self._requests())
@@ -59,21 +65,33 @@ class SessionMux:
             with contextlib.suppress(asyncio.CancelledError, grpc.aio.AioRpcError):
                 await self._reader
 
-    async def open(self, model: str, session_id: str = "") -> pb.SessionInfo:
-        request = pb.OpenSessionRequest(model=model, session_id=session_id)
-        return await self.stub.OpenSession(request)
+    async def open(
+        self, model: str, session_id: str = "", *, session_token: str = ""
+    ) -> pb.SessionInfo:
+        """Open (or, with the token another client got, reopen) a session."""
+        token = session_token or self._tokens.get((model, session_id), "")
+        request = pb.OpenSessionRequest(model=model, session_id=session_id, session_token=token)
+        info = await self.stub.OpenSession(request)
+        if info.session_token:
+            self._tokens[(model, info.session_id)] = info.session_token
+        return info
 
     async def close_session(self, model: str, session_id: str) -> pb.SessionInfo:
-        return await self.stub.CloseSession(pb.SessionRef(model=model, session_id=session_id))
+        token = self._tokens.get((model, session_id), "")
+        info = await self.stub.CloseSession(
+            pb.SessionRef(model=model, session_id=session_id, session_token=token))
+        self._tokens.pop((model, session_id), None)
+        return info
 
     def predict(
         self, model: str, session_id: str, chunk: pb.Chunk, *, top_k: int = 0
     ) -> asyncio.Future[pb.PredictResponse]:
         """Queue one step; the future resolves with its response or StepRefused."""
         future: asyncio.Future[pb.PredictResponse] = asyncio.get_running_loop().create_future()
-        self._batch.append(
-            pb.PredictStepRequest(model=model, session_id=session_id, chunk=chunk, top_k=top_k)
-        )
+        self._batch.append(pb.PredictStepRequest(
+            model=model, session_id=session_id, chunk=chunk, top_k=top_k,
+            session_token=self._tokens.get((model, session_id), ""),
+        ))
         self._waiting.append(future)
         if len(self._batch) >= self.max_steps:
             self.flush()

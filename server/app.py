@@ -70,7 +70,7 @@ class ServeSettings:
     """The most models loaded at once (RepositoryModelLoad beyond it: RESOURCE_EXHAUSTED)."""
     security: SecuritySettings = field(default_factory=SecuritySettings)
     """TLS, tokens, per-client limits and resource bounds (server/api/security_settings.py)."""
-    session_tokens: bool = False
+    session_tokens: bool = True
     """Anonymous callers must present the session_token an open returned to touch a
     session (api/session_access.py); with credentials sessions belong to them anyway."""
     pre_stop_seconds: float = 0.0

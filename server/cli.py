@@ -98,9 +98,11 @@ def _add_serve(commands: argparse._SubParsersAction) -> None:
         "--max-models", type=int, default=64, help="most models loaded at once (default 64)"
     )
     p.add_argument(
-        "--session-tokens", choices=("off", "required"), default="off",
-        help="required: a session is touched only with the session_token its open returned "
-        "(callers with credentials own their sessions either way)",
+        "--session-tokens", choices=("off", "required"), default="required",
+        help="required (default): an anonymous caller touches a session only with the "
+        "session_token its open returned; off: legacy mode for clients that predate tokens, "
+        "anyone who knows a session id may touch it (callers with credentials own their "
+        "sessions either way)",
     )
     p.add_argument(
         "--pre-stop-delay", type=float, default=0.0, metavar="SECONDS",

@@ -2,12 +2,12 @@
 
 With credentials (caller.py), a session belongs to the caller's identity: no
 token is needed, and another identity is refused. Without credentials and with
-`--session-tokens required`, the open that creates a session returns an
+`--session-tokens required` (the default), the open that creates a session returns an
 unguessable session_token (192 random bits); every later call touching the
 session (PredictStep, GetSession, CloseSession, PredictMany steps, a reopen
 or resume) must carry it, else PERMISSION_DENIED. The server keeps only the
 token's SHA-256 (with the session and in its snapshots), so a leaked store
-does not leak tokens. `--session-tokens off` (today's default, for clients
+does not leak tokens. `--session-tokens off` (the explicit opt-out, for clients
 that predate tokens) leaves anonymous sessions open to anyone who knows the id.
 """
 
@@ -29,7 +29,7 @@ def owner_of_token(token: str) -> str:
 
 
 class SessionAccess:
-    def __init__(self, tokens_required: bool = False) -> None:
+    def __init__(self, tokens_required: bool = True) -> None:
         self.tokens_required = tokens_required
 
     def for_open(

@@ -134,11 +134,13 @@ class Load:
                 for _ in range(rng.randint(1, 5)):
                     await api.PredictStep(pb.PredictStepRequest(
                         model=a.streaming, session_id=info.session_id,
+                        session_token=info.session_token,
                         chunk=pb.Chunk(values=pb.FloatValues(values=[rng.gauss(0, 1)]))),
                         timeout=60)
                 if rng.random() >= a.abandon:  # abandoned ones wait for the idle timeout
                     await api.CloseSession(pb.SessionRef(
-                        model=a.streaming, session_id=info.session_id), timeout=60)
+                        model=a.streaming, session_id=info.session_id,
+                        session_token=info.session_token), timeout=60)
 
             async def reload(rng):
                 await asyncio.sleep(a.reload_every)

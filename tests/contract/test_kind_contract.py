@@ -155,19 +155,22 @@ class Api:
 
     session = ""
     """Streaming: the one session this test's steps go to (closed when it ends)."""
+    token = ""
+    """The session_token its open returned, sent with each of its steps."""
 
     def _session(self, model: str) -> str:
         if self.case.domain is not _predict_step or model != self.case.model:
             return "none"
         if not self.session:
             opened = self.domain.OpenSession(pb.OpenSessionRequest(model=model), timeout=30)
-            self.session = opened.session_id
+            self.session, self.token = opened.session_id, opened.session_token
         return self.session
 
     def close(self) -> None:
         if self.session:
             self.domain.CloseSession(
-                pb.SessionRef(model=self.case.model, session_id=self.session), timeout=30
+                pb.SessionRef(model=self.case.model, session_id=self.session,
+                              session_token=self.token), timeout=30
             )
 
     def call(self, model: str, n: int) -> tuple[Callable[..., Any], Any]:
@@ -176,6 +179,8 @@ class Api:
         if self.name == "kserve":
             return self.kserve.ModelInfer, self.case.kserve(model, n, **extra)
         rpc, request = self.case.domain(model, n, self._session(model), **extra)
+        if rpc == "PredictStep" and request.session_id == self.session:
+            request.session_token = self.token
         return getattr(self.domain, rpc), request
 
     def status(self, model: str, n: int, timeout: float = 60) -> tuple[grpc.StatusCode, str]:

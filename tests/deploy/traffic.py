@@ -42,19 +42,20 @@ def send_traffic(address: str) -> None:
         opened = pb.PredictRequest(open=pb.OpenSessionRequest(model=FORECASTER))
         chunks = [pb.PredictRequest(chunk=_chunk(315.0 + i, 316.0)) for i in range(3)]
         assert len(list(stub.Predict(iter([opened, *chunks]), timeout=TIMEOUT))) == 4
-        # PredictMany: one good step and one naming an unknown model.
+        # PredictMany: one good step (with the token the open returned) and one naming
+        # an unknown model.
         info = stub.OpenSession(pb.OpenSessionRequest(model=FORECASTER), timeout=TIMEOUT)
         steps = [
             pb.PredictStepRequest(model=FORECASTER, session_id=info.session_id,
-                                  chunk=_chunk(317.0)),
+                                  session_token=info.session_token, chunk=_chunk(317.0)),
             pb.PredictStepRequest(model="no-such", session_id="x", chunk=_chunk(1.0)),
         ]
         (reply,) = stub.PredictMany(iter([pb.PredictManyRequest(request_id=1, steps=steps)]),
                                     timeout=TIMEOUT)
         assert reply.results[0].HasField("response")
         assert reply.results[1].error.code == grpc.StatusCode.NOT_FOUND.value[0]
-        stub.CloseSession(pb.SessionRef(model=FORECASTER, session_id=info.session_id),
-                          timeout=TIMEOUT)
+        stub.CloseSession(pb.SessionRef(model=FORECASTER, session_id=info.session_id,
+                                        session_token=info.session_token), timeout=TIMEOUT)
         # KServe v2: a translation, and an unknown model.
         tensor = kpb.ModelInferRequest.InferInputTensor(
             name="TEXT", datatype="BYTES", shape=[1, 1],

@@ -10,9 +10,18 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
+from tests.support.session_tokens import TokenStub
 
 
 def stub(address: str) -> tuple[grpc.Channel, pb_grpc.SeqServeStub]:
+    """A channel and a stub that keeps and sends session tokens as a real client does
+    (tests/support/session_tokens.py)."""
+    channel = grpc.insecure_channel(address)
+    return channel, TokenStub(pb_grpc.SeqServeStub(channel))  # type: ignore[return-value]
+
+
+def raw_stub(address: str) -> tuple[grpc.Channel, pb_grpc.SeqServeStub]:
+    """A plain stub that sends only what each request carries (isolation tests)."""
     channel = grpc.insecure_channel(address)
     return channel, pb_grpc.SeqServeStub(channel)
 

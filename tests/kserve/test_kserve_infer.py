@@ -106,15 +106,17 @@ def test_sequence_equals_the_domain_api_sessions(triton, kserve_server) -> None:
         got.append(result.as_numpy("FORECAST"))
     channel, stub = _domain(kserve_server.address)
     with channel:
-        session = stub.OpenSession(pb.OpenSessionRequest(model=FORECASTER)).session_id
+        opened = stub.OpenSession(pb.OpenSessionRequest(model=FORECASTER))
+        session, token = opened.session_id, opened.session_token
         want = []
         for chunk in chunks:
             reply = stub.PredictStep(pb.PredictStepRequest(
-                model=FORECASTER, session_id=session,
+                model=FORECASTER, session_id=session, session_token=token,
                 chunk=pb.Chunk(values=pb.FloatValues(values=chunk.astype(np.float64).ravel())),
             ))
             want.append(np.array([list(s.forecast) for s in reply.steps]))
-        stub.CloseSession(pb.SessionRef(model=FORECASTER, session_id=session))
+        stub.CloseSession(pb.SessionRef(model=FORECASTER, session_id=session,
+                                        session_token=token))
     for mine, theirs in zip(got, want, strict=True):
         np.testing.assert_array_equal(mine, theirs)
     # String sequence ids work too, and sequences do not share state.

@@ -1,7 +1,8 @@
 """A session client that survives replicas going away: every RPC carries the
 session header (so the balancer keeps it on its owner), and on a replica's
 loss it reopens the session (resuming from the store) and resends the steps
-after the restored position, as a real client does."""
+after the restored position, as a real client does. It keeps the session_token
+the first open returned and sends it on every later call, reopens included."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ class SessionRun:
     errors: list[str] = field(default_factory=list)
     done: bool = False
     held: bool = False
+    token: str = ""
+    """The session_token the first open returned (anonymous callers, the default server)."""
 
     @property
     def seen(self) -> int:
@@ -45,8 +48,10 @@ class SessionRun:
 def open_session(client, run: SessionRun, deadline: float) -> int:
     while True:
         try:
-            info = client.OpenSession(pb.OpenSessionRequest(model="co2", session_id=run.sid),
-                                      metadata=session_metadata(run.sid), timeout=10)
+            info = client.OpenSession(pb.OpenSessionRequest(
+                model="co2", session_id=run.sid, session_token=run.token),
+                metadata=session_metadata(run.sid), timeout=10)
+            run.token = info.session_token or run.token
             return int(info.position)
         except grpc.RpcError as exc:
             if exc.code() not in RETRY or time.monotonic() > deadline:
@@ -70,7 +75,7 @@ def drive(client, run: SessionRun, rng: np.random.Generator, *, pause: float,
         size = int(rng.integers(1, 9))
         try:
             reply = client.PredictStep(pb.PredictStepRequest(
-                model="co2", session_id=run.sid,
+                model="co2", session_id=run.sid, session_token=run.token,
                 chunk=chunk_message(values=run.seq[position: position + size].tolist()).chunk),
                 metadata=session_metadata(run.sid), timeout=10)
         except grpc.RpcError as exc:
@@ -91,13 +96,15 @@ def drive(client, run: SessionRun, rng: np.random.Generator, *, pause: float,
 
 def reference(client, sid: str, seq: np.ndarray, chunk: int) -> dict[int, list[float]]:
     """The same sequence in one uninterrupted session on one process."""
-    client.OpenSession(pb.OpenSessionRequest(model="co2", session_id=sid), timeout=10)
+    token = client.OpenSession(pb.OpenSessionRequest(model="co2", session_id=sid),
+                               timeout=10).session_token
     got: dict[int, list[float]] = {}
     for start in range(0, len(seq), chunk):
         reply = client.PredictStep(pb.PredictStepRequest(
-            model="co2", session_id=sid,
+            model="co2", session_id=sid, session_token=token,
             chunk=chunk_message(values=seq[start: start + chunk].tolist()).chunk), timeout=10)
         for offset, step in enumerate(reply.steps):
             got[reply.first_step + offset] = list(step.forecast)
-    client.CloseSession(pb.SessionRef(model="co2", session_id=sid), timeout=10)
+    client.CloseSession(pb.SessionRef(model="co2", session_id=sid, session_token=token),
+                        timeout=10)
     return got

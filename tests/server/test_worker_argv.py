@@ -17,7 +17,7 @@ def test_every_non_default_option_reaches_the_workers(tmp_path) -> None:
     tokens = tmp_path / "tokens.txt"
     args = _resolved([
         "--model-repository", str(tmp_path), "--workers", "3", "--port", "6000",
-        "--metrics-port", "7000", "--tokens-file", str(tokens), "--session-tokens", "required",
+        "--metrics-port", "7000", "--tokens-file", str(tokens), "--session-tokens", "off",
         "--pre-stop-delay", "2.5", "--session-store", "redis://127.0.0.1:1/0",
         "--max-client-sessions", "5", "--protect-probes",
     ])
@@ -25,7 +25,7 @@ def test_every_non_default_option_reaches_the_workers(tmp_path) -> None:
     pairs = dict(zip(child, [*child[1:], ""], strict=True))
     assert pairs["--model-repository"] == str(tmp_path)
     assert pairs["--tokens-file"] == str(tokens)
-    assert pairs["--session-tokens"] == "required"
+    assert pairs["--session-tokens"] == "off"  # the opt-out (required is the default)
     assert float(pairs["--pre-stop-delay"]) == 2.5
     assert pairs["--session-store"] == "redis://127.0.0.1:1/0"
     assert pairs["--max-client-sessions"] == "5"

@@ -11,6 +11,7 @@ import grpc
 
 from seqserve.client.session_client import chunk_message, open_message
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from tests.support.session_tokens import TokenStub
 
 __all__ = ["OpenStream", "chunk_message", "open_message", "wait_until"]
 
@@ -25,11 +26,18 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 
 class OpenStream:
-    """A Predict stream held open: send() one message, recv() one response."""
+    """A Predict stream held open: send() one message, recv() one response.
 
-    def __init__(self, stub, model: str, session_id: str = "", *, keep: bool = False) -> None:
+    The open carries the session's remembered token and the first response teaches
+    it (tests/support/session_tokens.py); `keep_tokens=False` sends only `session_token`."""
+
+    def __init__(self, stub, model: str, session_id: str = "", *, keep: bool = False,
+                 session_token: str = "", keep_tokens: bool = True) -> None:
+        if keep_tokens and not isinstance(stub, TokenStub):
+            stub = TokenStub(stub)
         self._requests: queue.Queue[pb.PredictRequest | None] = queue.Queue()
-        self._requests.put(open_message(model, session_id, keep=keep))
+        self._requests.put(open_message(model, session_id, keep=keep,
+                                        session_token=session_token))
         self.call = stub.Predict(self._iterate())
         self._responses = iter(self.call)
         self._lock = threading.Lock()

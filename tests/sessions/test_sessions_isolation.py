@@ -1,6 +1,10 @@
-"""Sessions belong to whoever opened them (--session-tokens required): without the
-session_token the open returned, another client can neither read, advance, close nor
-reopen the session, over the unary calls, PredictMany or a Predict stream."""
+"""Sessions belong to whoever opened them. On a default server (no flag: session
+tokens required), without the session_token the open returned, another client can
+neither read, advance, close nor reopen the session, over the unary calls,
+PredictMany or a Predict stream. `--session-tokens off` is the legacy mode for
+clients that predate tokens: anyone who knows the id may touch the session.
+
+Every call here uses a raw stub: it sends exactly the token the test gives it."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pytest
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.api.caller import caller_namespace
-from tests.integration.grpc_helpers import stub
+from tests.integration.grpc_helpers import raw_stub
 from tests.sessions.session_helpers import OpenStream, chunk_message
 from tests.support.server_process import ServerProcess, running_server
 
@@ -21,7 +25,7 @@ DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 @pytest.fixture(scope="module")
 def isolated_server(streaming_repository: Path) -> Iterator[ServerProcess]:
-    with running_server(streaming_repository, extra_args=["--session-tokens", "required"]) as p:
+    with running_server(streaming_repository) as p:  # the default: tokens required
         yield p
 
 
@@ -38,7 +42,7 @@ def chunk() -> pb.Chunk:
 
 
 def test_another_client_cannot_touch_a_session(isolated_server: ServerProcess) -> None:
-    channel, client = stub(isolated_server.address)
+    channel, client = raw_stub(isolated_server.address)
     with channel:
         mine = client.OpenSession(pb.OpenSessionRequest(model="co2", session_id="owned-1"))
         token = mine.session_token
@@ -72,20 +76,41 @@ def test_another_client_cannot_touch_a_session(isolated_server: ServerProcess) -
 
 
 def test_a_stream_session_is_reopened_only_with_its_token(isolated_server) -> None:
-    channel, client = stub(isolated_server.address)
+    channel, client = raw_stub(isolated_server.address)
     with channel:
-        stream = OpenStream(client, "co2", "owned-stream", keep=True)
+        stream = OpenStream(client, "co2", "owned-stream", keep=True, keep_tokens=False)
         token = stream.recv().session.session_token
         assert token
         stream.step(chunk_message(values=[330.0]))
         stream.finish()
-        other = OpenStream(client, "co2", "owned-stream")
+        other = OpenStream(client, "co2", "owned-stream", keep_tokens=False)
         with pytest.raises(grpc.RpcError) as raised:
             other.recv()
         assert raised.value.code() == DENIED
         ref = pb.SessionRef(model="co2", session_id="owned-stream", session_token=token)
         assert client.GetSession(ref).position == 1
+        mine = OpenStream(client, "co2", "owned-stream", session_token=token, keep=True,
+                          keep_tokens=False)
+        assert mine.recv().session.position == 1
+        mine.finish()
         client.CloseSession(ref)
+
+
+def test_legacy_mode_off_lets_anyone_with_the_id_touch_a_session(
+    streaming_repository: Path,
+) -> None:
+    """`--session-tokens off`, the opt-out for clients that predate tokens: no token
+    is issued and an anonymous caller reaches any session by its id alone."""
+    with running_server(streaming_repository, extra_args=["--session-tokens", "off"]) as server:
+        channel, client = raw_stub(server.address)
+        with channel:
+            opened = client.OpenSession(pb.OpenSessionRequest(model="co2", session_id="open-1"))
+            assert opened.session_token == ""
+            ref = {"model": "co2", "session_id": "open-1"}
+            step = client.PredictStep(pb.PredictStepRequest(**ref, chunk=chunk()))
+            assert step.position == 2
+            assert client.GetSession(pb.SessionRef(**ref)).position == 2
+            client.CloseSession(pb.SessionRef(**ref))
 
 
 class _Context:

@@ -20,6 +20,7 @@ from seqserve.server.api.session_many import MAX_STEPS_PER_REQUEST
 from tests.integration.grpc_helpers import stub
 from tests.sessions.conftest import MAX_CHUNK
 from tests.sessions.session_helpers import wait_until
+from tests.support.session_tokens import TokenStub
 
 
 @pytest.fixture()
@@ -153,7 +154,7 @@ def test_vanishing_predict_many_clients_leave_sessions_consistent(client, stream
     each session's accepted steps ran in order, and the sessions and server serve on."""
     sessions = [_open(client, "co2") for _ in range(10)]
     channel = grpc.insecure_channel(streaming_server.address)
-    stub_ = pb_grpc.SeqServeStub(channel)
+    stub_ = TokenStub(pb_grpc.SeqServeStub(channel))  # sends the sessions' tokens
     for round_ in range(200):
         request = pb.PredictManyRequest(
             request_id=round_, steps=[_step("co2", sid, _values(315.0, 316.0)) for sid in sessions]

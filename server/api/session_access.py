@@ -42,7 +42,9 @@ class SessionAccess:
             return "id:" + identity, ""
         if not self.tokens_required:
             return None, ""
-        token = token or secrets.token_urlsafe(24)
+        # Hex, not base64url: a token starting with '-' reads as an option on a
+        # command line (`--session-token -x...`), and hex needs no quoting anywhere.
+        token = token or secrets.token_hex(24)
         return owner_of_token(token), token
 
     def for_call(self, context: grpc.aio.ServicerContext | None, token: str) -> str | None:

@@ -34,9 +34,9 @@ class SeqServeServicer(
     def __init__(self, models: ModelLookup) -> None:
         self._models = models
         self.streams = StreamRegistry()
+        """Its long-lived streams, which the server's drain ends (stream_drain.py)."""
         self.session_access = SessionAccess()
         """Who may touch a session (session_access.py); the server sets its policy."""
-        """Its long-lived streams, which the server's drain ends (stream_drain.py)."""
 
 
 def add_seqserve_servicer(server: grpc.aio.Server, models: ModelLookup) -> SeqServeServicer:

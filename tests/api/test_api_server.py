@@ -15,6 +15,7 @@ from seqserve.server.api.errors import INTERNAL_MESSAGE
 from seqserve.server.metrics import REGISTRY
 from tests.api.api_fakes import default_manager
 from tests.api.grpc_harness import ServerThread
+from tests.support.polling import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +32,6 @@ def rpc_error(fn, *args, **kwargs) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as caught:
         fn(*args, **kwargs)
     return caught.value
-
-
-def wait_until(predicate, timeout: float = 3.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # ---------------------------------------------------------------- Translate

@@ -11,7 +11,7 @@ import pytest
 
 from tests.deploy.prometheus_process import PROMETHEUS, Prometheus, running_prometheus
 from tests.deploy.traffic import send_traffic
-from tests.sessions.session_helpers import wait_until
+from tests.support.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yml"

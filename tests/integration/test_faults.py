@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import grpc
 import pytest
 
 from tests.integration.grpc_helpers import metric, request, stub
+from tests.support.polling import wait_until
 from tests.support.server_process import ServerProcess, running_server
 
 # min_length keeps EOS out, so these sentences decode for exactly LONG steps:
@@ -20,15 +20,6 @@ LONG = 250
 # deadlines made these tests pass only when the machine was busy), far above
 # the few milliseconds a request needs to reach the engine's queue.
 DOOMED_TIMEOUT = 0.05
-
-
-def wait_until(predicate, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def live_sentences(server: ServerProcess) -> float:

@@ -14,8 +14,8 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
-from tests.sessions.session_helpers import wait_until
 from tests.support.haproxy_process import TEMPLATE, running_haproxy
+from tests.support.polling import wait_until
 from tests.support.server_process import running_server
 
 SLOTS = 2

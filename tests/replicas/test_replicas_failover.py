@@ -19,8 +19,8 @@ from seqserve.models.streaming.data import load_co2
 from tests.integration.grpc_helpers import stub
 from tests.replicas.conftest import MAX_CHUNK, store_args
 from tests.replicas.replica_client import SessionRun, drive, reference
-from tests.sessions.session_helpers import wait_until
 from tests.support.haproxy_process import running_haproxy
+from tests.support.polling import wait_until
 from tests.support.server_process import start_servers
 
 SESSIONS = 40

@@ -18,7 +18,7 @@ from seqserve.client.session_client import chunk_message
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from tests.integration.grpc_helpers import request, stub
 from tests.replicas.conftest import LEASE_SECONDS, store_args
-from tests.sessions.session_helpers import wait_until
+from tests.support.polling import wait_until
 from tests.support.server_process import start_servers
 
 

@@ -14,7 +14,7 @@ import grpc
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from tests.integration.grpc_helpers import request, stub
-from tests.sessions.session_helpers import wait_until
+from tests.support.polling import wait_until
 from tests.support.server_process import LISTENING, free_port
 
 

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import grpc
 
 from seqserve.client.session_client import chunk_message, open_message
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
+from tests.support.polling import wait_until
 from tests.support.session_tokens import TokenStub
 
 __all__ = ["OpenStream", "chunk_message", "open_message", "wait_until"]
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 class OpenStream:

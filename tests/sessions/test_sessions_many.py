@@ -19,7 +19,7 @@ from seqserve.protos.seqserve.v1 import seqserve_pb2_grpc as pb_grpc
 from seqserve.server.api.session_many import MAX_STEPS_PER_REQUEST
 from tests.integration.grpc_helpers import stub
 from tests.sessions.conftest import MAX_CHUNK
-from tests.sessions.session_helpers import wait_until
+from tests.support.polling import wait_until
 from tests.support.session_tokens import TokenStub
 
 

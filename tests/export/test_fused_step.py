@@ -24,6 +24,7 @@ from seqserve.export.step_form import STEP_FORM_ENV
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
+from tests.export.step_checks import assert_same_step
 from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
@@ -60,16 +61,7 @@ def test_eager_fused_step_equals_generic_step(layers: int) -> None:
     batch[T.memory_index] = np.array([2, 0, 0, 1, 2, 2, 1, 0, 1])  # any order
     args = to_torch(batch, decoder_signature(T).input_names)
     want = DecoderStepGraph(module)(*args)
-    got = FusedDecoderStepGraph(module)(*args)
-    for name, w, g in zip(decoder_signature(T).output_names, want, got, strict=True):
-        if name == T.topk_ids:
-            assert torch.equal(w, g)
-        else:
-            torch.testing.assert_close(g, w, atol=1e-5, rtol=0)
-    attention = got[4].numpy()
-    np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-6)
-    masks = batch[T.memory_mask][batch[T.memory_index]]
-    assert np.all(attention[~masks] < 1e-6)
+    assert_same_step(T, batch, want, FusedDecoderStepGraph(module)(*args))
 
 
 @pytest.mark.parametrize("layers", [1, 2])

@@ -25,6 +25,7 @@ from seqserve.export.step_form import STEP_FORM_ENV, step_form
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
+from tests.export.step_checks import assert_same_step
 from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
@@ -65,16 +66,7 @@ def test_eager_step_equals_generic_step_in_any_row_order(layers: int) -> None:
     want = DecoderStepGraph(module)(*args)
     keyed = list(args)
     keyed[3] = with_keys(module.attention.proj, args[3])
-    got = RequestAttentionStepGraph(module)(*keyed)
-    for name, w, g in zip(decoder_signature(T).output_names, want, got, strict=True):
-        if name == T.topk_ids:
-            assert torch.equal(w, g)
-        else:
-            torch.testing.assert_close(g, w, atol=1e-5, rtol=0)
-    attention = got[4].numpy()
-    np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-6)
-    masks = batch[T.memory_mask][batch[T.memory_index]]
-    assert np.all(attention[~masks] < 1e-6)
+    assert_same_step(T, batch, want, RequestAttentionStepGraph(module)(*keyed))
 
 
 @pytest.mark.parametrize("layers", [1, 2])

@@ -56,8 +56,8 @@ def closed_loop(model: Seq2SeqModel, sentences: list[str], concurrency: int,
     while done < len(sentences):
         with scheduler._cond:
             plan = scheduler.schedule()
-        if plan is None:
-            continue
+        if plan is None:  # nothing queued or live while sentences are missing: a bug
+            raise RuntimeError(f"decode loop idle with {done} of {len(sentences)} done")
         outputs = scheduler.execute(plan)
         before = time.perf_counter()
         scheduler.update(plan, outputs)

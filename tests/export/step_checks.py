@@ -23,3 +23,30 @@ def assert_same_step(tensors: Seq2SeqTensors, batch: dict[str, np.ndarray],
     np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-6)
     masks = batch[tensors.memory_mask][batch[tensors.memory_index]]
     assert np.all(attention[~masks] < 1e-6)
+
+
+def assert_rows_match_decode_step(module: torch.nn.Module, tensors: Seq2SeqTensors,
+                                  batch: dict[str, np.ndarray],
+                                  got: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Each row of a graph's outputs `got` (by tensor name; k = the whole vocabulary)
+    equals the module's decode_step run on that row's request alone. Returns each
+    row's reference log probs (vocabulary order)."""
+    references = []
+    for row, request in enumerate(batch[tensors.memory_index]):
+        logits, h, c, attention = module.decode_step(  # type: ignore[operator]
+            torch.from_numpy(batch[tensors.prev_tokens][row : row + 1]),
+            torch.from_numpy(batch[tensors.h][:, row : row + 1]),
+            torch.from_numpy(batch[tensors.c][:, row : row + 1]),
+            torch.from_numpy(batch[tensors.memory][request : request + 1]),
+            torch.from_numpy(batch[tensors.memory_mask][request : request + 1]),
+        )
+        logp = torch.log_softmax(logits, -1)[0].numpy()
+        references.append(logp)
+        # k = V: the graph returns the whole distribution, sorted descending.
+        np.testing.assert_allclose(got[tensors.topk_logprobs][row], np.sort(logp)[::-1],
+                                   atol=1e-5)
+        np.testing.assert_allclose(got[tensors.h_out][:, row], h[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(got[tensors.c_out][:, row], c[:, 0].numpy(), atol=1e-5)
+        np.testing.assert_allclose(got[tensors.attention][row], attention[0].numpy(),
+                                   atol=1e-5)
+    return references

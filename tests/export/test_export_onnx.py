@@ -15,8 +15,10 @@ from seqserve.export.graph_checks import GraphSignatureError, describe
 from seqserve.export.graphs import build_graphs
 from seqserve.export.inputs import ModelDims, decoder_batch, encoder_batch, probe_dims
 from seqserve.export.parity import TOLERANCE, cpu_session
+from seqserve.export.signature import decoder_signature
 from seqserve.server.repository.config import Seq2SeqTensors
 from tests.export.conftest import TinyCorpus
+from tests.export.step_checks import assert_rows_match_decode_step
 from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
@@ -71,27 +73,15 @@ def test_decoder_gathers_memory_by_row(published: Path, tiny_module: TinySeq2Seq
     rng = np.random.default_rng(5)
     batch = decoder_batch(T, rng, dims, rows=7, requests=3, src_len=4, k=dims.target_vocab)
     batch[T.memory_index] = np.array([2, 2, 0, 1, 1, 1, 0])  # any order, not only sorted
-    got = dict(zip(
-        ["logp", "ids", "h", "c", "att"], cpu_session(out / "decoder.onnx").run(None, batch),
-        strict=True,
-    ))  # fmt: skip
-    for row, request in enumerate(batch[T.memory_index]):
-        logits, h, c, att = tiny_module.decode_step(
-            torch.from_numpy(batch[T.prev_tokens][row : row + 1]),
-            torch.from_numpy(batch[T.h][:, row : row + 1]),
-            torch.from_numpy(batch[T.c][:, row : row + 1]),
-            torch.from_numpy(batch[T.memory][request : request + 1]),
-            torch.from_numpy(batch[T.memory_mask][request : request + 1]),
-        )
-        logp = torch.log_softmax(logits, -1)[0].numpy()
-        # k = V: the graph returns the whole distribution, sorted descending.
-        np.testing.assert_allclose(got["logp"][row], np.sort(logp)[::-1], atol=1e-5)
-        np.testing.assert_allclose(logp[got["ids"][row]], got["logp"][row], atol=1e-5)
-        np.testing.assert_allclose(got["h"][:, row], h[:, 0].numpy(), atol=1e-5)
-        np.testing.assert_allclose(got["c"][:, row], c[:, 0].numpy(), atol=1e-5)
-        np.testing.assert_allclose(got["att"][row], att[0].numpy(), atol=1e-5)
-        assert np.all(got["att"][row][~batch[T.memory_mask][request]] < 1e-6)
-    np.testing.assert_allclose(np.exp(got["logp"]).sum(axis=1), 1.0, atol=1e-5)
+    names = decoder_signature(T).output_names
+    got = dict(zip(names, cpu_session(out / "decoder.onnx").run(names, batch), strict=True))
+    references = assert_rows_match_decode_step(tiny_module, T, batch, got)
+    for row, (request, logp) in enumerate(zip(batch[T.memory_index], references, strict=True)):
+        # The ids name the log probs they come with; padding gets no attention.
+        np.testing.assert_allclose(logp[got[T.topk_ids][row]], got[T.topk_logprobs][row],
+                                   atol=1e-5)
+        assert np.all(got[T.attention][row][~batch[T.memory_mask][request]] < 1e-6)
+    np.testing.assert_allclose(np.exp(got[T.topk_logprobs]).sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_graphs_run_at_extreme_shapes(published: Path, dims: ModelDims) -> None:

@@ -24,7 +24,7 @@ from seqserve.export.step_form import STEP_FORM_ENV
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
-from tests.export.step_checks import assert_same_step
+from tests.export.step_checks import assert_rows_match_decode_step, assert_same_step
 from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
@@ -92,19 +92,7 @@ def test_exported_attention_matches_per_request_decode_step(tmp_path: Path) -> N
     batch[T.memory_index] = np.array([2, 2, 0, 1, 1, 1, 0])
     names = decoder_signature(T).output_names
     got = dict(zip(names, cpu_session(path).run(names, batch), strict=True))
-    for row, request in enumerate(batch[T.memory_index]):
-        logits, h, c, attention = module.decode_step(
-            torch.from_numpy(batch[T.prev_tokens][row : row + 1]),
-            torch.from_numpy(batch[T.h][:, row : row + 1]),
-            torch.from_numpy(batch[T.c][:, row : row + 1]),
-            torch.from_numpy(batch[T.memory][request : request + 1]),
-            torch.from_numpy(batch[T.memory_mask][request : request + 1]),
-        )
-        logp = torch.log_softmax(logits, -1)[0].numpy()
-        np.testing.assert_allclose(got[T.topk_logprobs][row], np.sort(logp)[::-1], atol=1e-5)
-        np.testing.assert_allclose(got[T.h_out][:, row], h[:, 0].numpy(), atol=1e-5)
-        np.testing.assert_allclose(got[T.c_out][:, row], c[:, 0].numpy(), atol=1e-5)
-        np.testing.assert_allclose(got[T.attention][row], attention[0].numpy(), atol=1e-5)
+    assert_rows_match_decode_step(module, T, batch, got)
 
 
 def test_generic_form_is_still_exported_on_request(

@@ -33,7 +33,10 @@ class SessionRun:
     seq: np.ndarray
     got: dict[int, list[float]] = field(default_factory=dict)
     resumes: list[tuple[int, int]] = field(default_factory=list)
-    """(position the client had seen, position the store restored) per reopen."""
+    """(position the client was sending from, position the store restored) per reopen.
+    The first can be ahead of `seen`: after a SIGKILL the store may restore past the
+    last reply the client got (the replica applied and saved a step whose reply died
+    with it), and the client then goes on from the restored position."""
     errors: list[str] = field(default_factory=list)
     done: bool = False
     held: bool = False
@@ -84,7 +87,7 @@ def drive(client, run: SessionRun, rng: np.random.Generator, *, pause: float,
                 raise
             run.errors.append(f"step {exc.code().name}: {exc.details()}")
             restored = open_session(client, run, deadline)
-            run.resumes.append((run.seen, restored))
+            run.resumes.append((position, restored))
             position = restored
             continue
         for offset, step in enumerate(reply.steps):

@@ -25,13 +25,18 @@ class DecodeBatch:
         self.h = np.zeros((layers, 0, hidden), np.float32)
         self.c = np.zeros((layers, 0, hidden), np.float32)
         self.cumulative = np.zeros((0,), np.float64)
-        self.memory = np.zeros((0, 0, memory_dim), np.float32)
-        self.memory_mask = np.zeros((0, 0), bool)
+        self._memory = np.zeros((0, 0, memory_dim), np.float32)
+        self._memory_mask = np.zeros((0, 0), bool)
+        """Slot buffers with room to spare: slots [0, used_slots) are in use (live or
+        dead), the rest is capacity new sentences are written into in place."""
+        self.used_slots = 0
+        self._free_slots: list[int] = []
+        """Slots below used_slots whose sentence left; the next joins reuse them."""
         self.memory_index = np.zeros((0,), np.int64)
         self.offsets = np.zeros((0,), np.int64)
         self.slots = np.zeros((0,), np.int64)
         """Per sentence, its memory slot (row of `memory`); slots of sentences that left
-        stay until the next compaction: rows never point at them."""
+        stay until a join reuses them or a compaction: rows never point at them."""
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -60,17 +65,13 @@ class DecodeBatch:
         if not sentences:
             return
         beams = np.array([s.beam for s in sentences], np.int64)
-        width = max(self.memory.shape[1], max(m.shape[0] for m in memories))
-        memory = np.zeros((len(sentences), width, self.memory.shape[2]), np.float32)
-        mask = np.zeros((len(sentences), width), bool)
-        for i, m in enumerate(memories):
-            memory[i, : m.shape[0]] = m
-            mask[i, : m.shape[0]] = True
-        first_slot = self.memory.shape[0]
-        self.memory = np.concatenate([self._pad_memory(width), memory], axis=0)
-        self.memory_mask = np.concatenate([self._pad_mask(width), mask], axis=0)
-        self.slots = np.concatenate(
-            [self.slots, np.arange(first_slot, first_slot + len(sentences), dtype=np.int64)])
+        slots = self._take_slots([m.shape[0] for m in memories])
+        for slot, m in zip(slots, memories, strict=True):
+            self._memory[slot, : m.shape[0]] = m
+            self._memory[slot, m.shape[0]:] = 0.0
+            self._memory_mask[slot, : m.shape[0]] = True
+            self._memory_mask[slot, m.shape[0]:] = False
+        self.slots = np.concatenate([self.slots, np.array(slots, np.int64)])
 
         # Every sentence gets beam rows at once; only row 0 is live at step 0
         # (the others start at -inf and can never be chosen).
@@ -88,17 +89,45 @@ class DecodeBatch:
         self.sentences.extend(sentences)
         self._reindex()
 
-    def _pad_memory(self, width: int) -> np.ndarray:
-        extra = width - self.memory.shape[1]
-        if extra == 0:
-            return self.memory
-        return np.pad(self.memory, ((0, 0), (0, extra), (0, 0)))
+    @property
+    def memory(self) -> np.ndarray:
+        """[slots, width, M] (a contiguous prefix of the buffer: no copy)."""
+        return self._memory[: self.used_slots]
 
-    def _pad_mask(self, width: int) -> np.ndarray:
-        extra = width - self.memory_mask.shape[1]
-        if extra == 0:
-            return self.memory_mask
-        return np.pad(self.memory_mask, ((0, 0), (0, extra)))
+    @property
+    def memory_mask(self) -> np.ndarray:
+        return self._memory_mask[: self.used_slots]
+
+    def _take_slots(self, lengths: list[int]) -> list[int]:
+        """A slot per joining source: a freed one first, else spare capacity. Joining
+        writes in place, so the memory already there is not copied: at 32 requests
+        in flight a sentence joins almost every step, and copying all memory on each
+        join was a tenth of the engine's time. The buffer is reallocated (doubling)
+        only when full or when a source is longer than the current width; the width
+        is kept exact, since attention pays for every padded position."""
+        capacity, width = self._memory.shape[:2]
+        fresh = max(0, len(lengths) - len(self._free_slots))
+        needed = self.used_slots + fresh
+        if needed > capacity or max(lengths) > width:
+            capacity = max(capacity if needed <= capacity else 2 * capacity, needed, 8)
+            self._resize(capacity, max(width, *lengths), None)
+        slots = [self._free_slots.pop() for _ in range(len(lengths) - fresh)]
+        slots.extend(range(self.used_slots, needed))
+        self.used_slots = needed
+        return slots
+
+    def _resize(self, capacity: int, width: int, keep: np.ndarray | None) -> None:
+        """New buffers of this size; `keep` (slots, in order) or every used slot is
+        copied to the front, each cut or padded to `width`."""
+        memory = np.zeros((capacity, width, self._memory.shape[2]), np.float32)
+        mask = np.zeros((capacity, width), bool)
+        count = self.used_slots if keep is None else len(keep)
+        picked = slice(0, count) if keep is None else keep
+        copied = min(width, self._memory.shape[1])
+        memory[:count, :copied] = self._memory[picked, :copied]
+        mask[:count, :copied] = self._memory_mask[picked, :copied]
+        self._memory, self._memory_mask = memory, mask
+        self.used_slots = count
 
     def remove(self, leaving: set[int]) -> None:
         """Drop the sentences at these positions (finished, cancelled, expired)."""
@@ -116,19 +145,28 @@ class DecodeBatch:
         self.cumulative = self.cumulative[keep_rows]
         self.h = self.h[:, keep_rows]
         self.c = self.c[:, keep_rows]
+        self._free_slots.extend(int(self.slots[i]) for i in leaving)
         self.sentences = [self.sentences[i] for i in keep_sentences]
         self.slots = self.slots[keep_sentences]
-        if self.memory.shape[0] - len(self.sentences) > max(4, self.memory.shape[0] // 4):
+        if self._worth_compacting():
             self._compact_memory()
         self._reindex()
 
+    def _live_width(self) -> int:
+        return max((s.source_length for s in self.sentences), default=0)
+
+    def _worth_compacting(self) -> bool:
+        """When compacting would shrink the memory the graph reads by over a quarter:
+        freed slots are reused by the next joins, so this is mostly the width
+        shrinking after the longest sources have left (attention pays for padding)."""
+        now = self.used_slots * self._memory.shape[1]
+        return 3 * now > 4 * len(self.sentences) * self._live_width()
+
     def _compact_memory(self) -> None:
-        """Keep only the live sentences' memory, in their order, and shrink its width
-        when the longest sentences have left (attention pays for padding)."""
-        width = max((s.source_length for s in self.sentences), default=0)
-        self.memory = self.memory[self.slots, :width]
-        self.memory_mask = self.memory_mask[self.slots, :width]
+        """Keep only the live sentences' memory, in their order, at their widest."""
+        self._resize(self._memory.shape[0], self._live_width(), self.slots)
         self.slots = np.arange(len(self.sentences), dtype=np.int64)
+        self._free_slots = []
 
     def reorder(
         self,

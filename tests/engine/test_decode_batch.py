@@ -1,6 +1,7 @@
-"""DecodeBatch's memory slots: a leaving sentence frees its slot without copying the
-others' memory; rows always point at their own sentence's memory; compaction comes
-once dead slots are a quarter of the memory."""
+"""DecodeBatch's memory slots: a leaving sentence frees its slot and a joining one
+takes a freed or spare slot, neither copying the others' memory; rows always point
+at their own sentence's memory; compaction comes only when it shrinks the memory
+by over a quarter."""
 
 from __future__ import annotations
 
@@ -33,16 +34,40 @@ def _owner_of_each_row(batch: DecodeBatch) -> list[float]:
 def test_rows_keep_their_own_memory_as_sentences_leave_and_join() -> None:
     batch = DecodeBatch(bos_id=1, memory_dim=DIM, layers=1, hidden=HIDDEN)
     _join(batch, [3, 5, 2, 4, 6, 3, 2, 4, 5, 3], first_value=100)  # ids 100..109
-    batch.remove({1, 4})  # 2 of 10 slots dead: no compaction yet, no copy
+    batch.remove({1, 2})  # 101 and 102 leave: their slots are freed, nothing is copied
     assert batch.memory.shape[0] == 10
-    assert _owner_of_each_row(batch) == [v for v in (100, 102, 103, 105, 106, 107, 108, 109)
+    assert _owner_of_each_row(batch) == [v for v in (100, 103, 104, 105, 106, 107, 108, 109)
                                          for _ in range(2)]
-    _join(batch, [7], first_value=200)  # joins in a new slot
-    assert batch.memory.shape[0] == 11 and _owner_of_each_row(batch)[-2:] == [200, 200]
-    batch.remove({0, 2, 5})  # 100, 103, 107 leave: 5 dead of 11, compacted
-    assert batch.memory.shape[0] == len(batch) == 6
-    assert _owner_of_each_row(batch) == [v for v in (102, 105, 106, 108, 109, 200)
+    _join(batch, [4], first_value=200)  # takes a freed slot
+    _join(batch, [2], first_value=300)  # takes the other
+    assert batch.memory.shape[0] == 10
+    _join(batch, [3], first_value=400)  # none left: a fresh slot
+    assert batch.memory.shape[0] == 11
+    assert _owner_of_each_row(batch)[-6:] == [200, 200, 300, 300, 400, 400]
+    # 104 and 108, the widest sources, leave: compacting now shrinks the memory by
+    # over a quarter (width 6 -> 4), so it is compacted.
+    batch.remove({2, 6})
+    assert batch.memory.shape[:2] == (len(batch), 4) == (9, 4)
+    assert _owner_of_each_row(batch) == [v for v in (100, 103, 105, 106, 107, 109, 200, 300, 400)
                                          for _ in range(2)]
-    # The width shrank to the longest live source, and the mask matches each one.
-    assert batch.memory.shape[1] == 7
-    assert [int(batch.memory_mask[slot].sum()) for slot in batch.slots] == [2, 3, 2, 5, 3, 7]
+    assert [int(batch.memory_mask[slot].sum()) for slot in batch.slots] == [3, 4, 3, 2, 4, 3,
+                                                                             4, 2, 3]
+
+
+def test_a_join_writes_into_spare_slots_without_copying_the_memory_there() -> None:
+    batch = DecodeBatch(bos_id=1, memory_dim=DIM, layers=1, hidden=HIDDEN)
+    _join(batch, [3, 5, 2], first_value=100)
+    before = batch.memory
+    _join(batch, [4], first_value=200)  # fits in width and capacity: written in place
+    assert np.shares_memory(before, batch.memory)
+    batch.remove({2})  # 102 (length 2) leaves; not worth compacting
+    _join(batch, [1], first_value=300)  # reuses 102's slot, in place
+    assert np.shares_memory(before, batch.memory) and batch.memory.shape[0] == 4
+    assert _owner_of_each_row(batch) == [v for v in (100, 101, 200, 300) for _ in range(2)]
+    # A joining sentence's padding is zero and masked, whatever its slot held before.
+    assert not batch.memory_mask[batch.slots[-1], 1:].any()
+    assert not batch.memory[batch.slots[-1], 1:].any()
+    _join(batch, [9], first_value=400)  # longer than every source so far: width grows
+    assert batch.memory.shape[1] == 9
+    assert _owner_of_each_row(batch)[-2:] == [400, 400]
+    assert [int(batch.memory_mask[slot].sum()) for slot in batch.slots] == [3, 5, 4, 1, 9]

@@ -8,7 +8,10 @@ arithmetic; int8 ops are not counted by the FLOP counter) and set against the
 fp32 matmul peak measured in this run. With --rounds N both servers run at once
 (an idle one costs nothing) and every round drives fp32 and int8 in turn, in
 alternating order, so a change of machine load hits both; the figures are the
-medians over rounds. Run it alone on the machine:
+medians over rounds, and per-round ratios are printed as well. With
+--before-python, another build serves the same two versions in the same rounds,
+so a change's effect on int8's gain is measured under the same load. Run it
+alone on the machine:
 
     flock /tmp/seqserve-bench.lock .venv/bin/python tests/benchmarks/bench_int8.py \\
         --version-dir /work/test-cache/numbers-repo/numbers/1 \\
@@ -53,12 +56,15 @@ def measure_once(address: str, name: str, target: SubwordTokenizer, sources: lis
 
 
 def serve_and_measure(repositories: dict[str, Path], name: str, sources: list[str],
-                      references: list[str], args: argparse.Namespace) -> dict[str, dict]:
-    """label -> concurrency -> the median run over rounds (all rounds kept)."""
+                      references: list[str], args: argparse.Namespace,
+                      pythons: dict[str, str] | None = None) -> dict[str, dict]:
+    """label -> concurrency -> the median run over rounds (all rounds kept).
+    pythons: label -> the interpreter that serves it (default: this one)."""
     runs: dict[str, dict[str, list[dict]]] = {
         label: {str(c): [] for c in args.concurrency} for label in repositories}
     with contextlib.ExitStack() as stack:
-        servers = {label: stack.enter_context(running_server(repo))
+        servers = {label: stack.enter_context(running_server(
+                       repo, python=(pythons or {}).get(label)))
                    for label, repo in repositories.items()}
         targets = {label: SubwordTokenizer(repo / name / "1" / load_config(
             repo / name / "1").tokenizer.target) for label, repo in repositories.items()}
@@ -84,6 +90,15 @@ def serve_and_measure(repositories: dict[str, Path], name: str, sources: list[st
     return out
 
 
+def _round_ratios(results: dict, base: str, other: str, c: str) -> list[float]:
+    return sorted(b / a for a, b in zip(results[base][c]["all_sentences_per_s"],
+                                        results[other][c]["all_sentences_per_s"], strict=True))
+
+
+def _spread(ratios: list[float]) -> str:
+    return f"median {ratios[len(ratios) // 2]:.2f}x, {ratios[0]:.2f}-{ratios[-1]:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version-dir", type=Path,
@@ -98,6 +113,10 @@ def main() -> int:
     parser.add_argument("--quantize", choices=["int8", "int8-invariant"], default="int8",
                         help="int8-invariant: export/invariant_int8.py, calibrated on the "
                              "64 pairs after the first 100")
+    parser.add_argument("--before-python", default="",
+                        help="also serve both versions with this interpreter (another "
+                             "checkout's venv): int8's gain before and after a change, in "
+                             "the same rounds")
     parser.add_argument("--out", type=Path, default=Path("bench_results/int8.json"))
     args = parser.parse_args()
 
@@ -119,7 +138,11 @@ def main() -> int:
         int8_dir = quantize_version(fp32_dir, int8_repo, name, 1, seq2seq_measure(pairs[:100]),
                                     max_drop=100.0, **extra)
         repositories = {"fp32": fp32_repo, "int8": int8_repo}
-        results = serve_and_measure(repositories, name, sources, references, args)
+        pythons: dict[str, str] = {}
+        if args.before_python:
+            repositories.update({"fp32 before": fp32_repo, "int8 before": int8_repo})
+            pythons = {"fp32 before": args.before_python, "int8 before": args.before_python}
+        results = serve_and_measure(repositories, name, sources, references, args, pythons)
         for label, version_dir in (("fp32", fp32_dir), ("int8", int8_dir)):
             for c, run in results[label].items():
                 print(f"{label} c={c:<3} median {run['sentences_per_s']:8.1f} sent/s "
@@ -139,12 +162,24 @@ def main() -> int:
               for c in map(str, args.concurrency)}
     step_ratio = (results["fp32"]["decoder_step"]["step_ms"]
                   / results["int8"]["decoder_step"]["step_ms"])
+    # Per round too: int8 and fp32 of one round ran back to back, so their ratio is
+    # the one least moved by the machine's load drifting between rounds.
+    round_ratios = {c: _round_ratios(results, "fp32", "int8", c) for c in ratios}
     for c, ratio in ratios.items():
-        print(f"int8 / fp32 at concurrency {c}: {ratio:.2f}x sentences/s, BLEU "
-              f"{results['fp32'][c]['bleu']:.2f} -> {results['int8'][c]['bleu']:.2f}")
+        print(f"int8 / fp32 at concurrency {c}: {ratio:.2f}x sentences/s (per round: "
+              f"{_spread(round_ratios[c])}), BLEU {results['fp32'][c]['bleu']:.2f} -> "
+              f"{results['int8'][c]['bleu']:.2f}")
+    if args.before_python:
+        for c in ratios:
+            gain = _spread(_round_ratios(results, "fp32 before", "int8 before", c))
+            fp32 = _spread(_round_ratios(results, "fp32 before", "fp32", c))
+            int8 = _spread(_round_ratios(results, "int8 before", "int8", c))
+            print(f"before build at concurrency {c}: int8 / fp32 per round {gain}; "
+                  f"this build / before: fp32 {fp32}, int8 {int8}")
     print(f"decoder step at 128 rows: int8 {step_ratio:.2f}x faster than fp32")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"results": results, "int8_over_fp32": ratios,
+                                    "int8_over_fp32_per_round": round_ratios,
                                     "decoder_step_speedup": step_ratio,
                                     "requests": len(sources), "beam": args.beam}, indent=2))
     print(f"wrote {args.out}")

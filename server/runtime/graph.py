@@ -36,6 +36,8 @@ class OrtGraph:
         options.add_session_config_entry(
             "session.intra_op.allow_spinning", "1" if runtime.spin else "0"
         )
+        if runtime.spin == "in-run":
+            options.add_session_config_entry("session.force_spinning_stop", "1")
         requested = requested_providers(runtime.providers)
         # A session asked for CUDA on a machine without a usable GPU logs an
         # error and falls back to CPU; silence that one call and report the

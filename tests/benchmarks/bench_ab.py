@@ -152,6 +152,9 @@ def main() -> int:
     p.add_argument("--python-a", required=True, help="interpreter serving build A (before)")
     p.add_argument("--python-b", default=sys.executable, help="build B (after; default: this)")
     p.add_argument("--model-repository", type=Path, required=True)
+    p.add_argument("--model-repository-b", type=Path, default=None,
+                   help="B serves this copy instead (same models, another config.yaml: "
+                        "A/B of a setting with one build)")
     p.add_argument("--translator", default="")
     p.add_argument("--sentences", type=Path, default=Path("runs/en-fr/test.tsv"))
     p.add_argument("--tagger", default="")
@@ -164,7 +167,8 @@ def main() -> int:
     args = p.parse_args()
     bursts = workloads(args)
     with running_server(args.model_repository, python=args.python_a) as a, \
-            running_server(args.model_repository, python=args.python_b) as b:
+            running_server(args.model_repository_b or args.model_repository,
+                           python=args.python_b) as b:
         print(f"A: {args.python_a} at {a.address}\nB: {args.python_b} at {b.address}\n"
               f"{args.rounds} rounds per workload, order A,B then B,A alternating", flush=True)
         rates = asyncio.run(measure({"A": a.address, "B": b.address}, bursts, args.rounds))

@@ -1,4 +1,5 @@
-"""ONNX Runtime wrapper: provider fallback is reported, IOBinding gives the same results."""
+"""ONNX Runtime wrapper: provider fallback is reported, IOBinding gives the same results,
+the spin setting reaches the session."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from onnx import TensorProto, helper
 
 from seqserve.server.errors import UnavailableError
-from seqserve.server.repository.config import RuntimeConfig
+from seqserve.server.repository.config import ModelConfig, RuntimeConfig
+from seqserve.server.repository.tagger_config import TaggerConfig
 from seqserve.server.runtime.graph import GraphSignatureError, OrtGraph
 from seqserve.server.runtime.providers import CPU, device_of, requested_providers
 
@@ -67,3 +69,26 @@ def test_unloadable_graph_is_unavailable(tmp_path: Path) -> None:
     bad.write_bytes(b"not an onnx file")
     with pytest.raises(UnavailableError, match=r"bad\.onnx"):
         OrtGraph(bad, RuntimeConfig())
+
+
+@pytest.mark.parametrize(("spin", "allow", "stop_at_run_end"),
+                         [(False, "0", None), ("in-run", "1", "1"), (True, "1", None)])
+def test_spin_setting_reaches_the_session(tmp_path: Path, spin: bool | str, allow: str,
+                                          stop_at_run_end: str | None) -> None:
+    """The "in-run" setting spins between a Run's ops and stops when it returns;
+    config.yaml's strings and booleans both load."""
+    runtime = RuntimeConfig.model_validate({"spin": spin})
+    options = OrtGraph(affine_graph(tmp_path / "g.onnx"), runtime).session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == allow
+    if stop_at_run_end is None:
+        with pytest.raises(Exception, match="force_spinning_stop"):
+            options.get_session_config_entry("session.force_spinning_stop")
+    else:
+        assert options.get_session_config_entry("session.force_spinning_stop") == "1"
+
+
+def test_translators_spin_within_a_run_by_default_other_kinds_never() -> None:
+    assert ModelConfig(name="t").runtime.spin == "in-run"
+    assert TaggerConfig(name="t").runtime.spin is False
+    with pytest.raises(ValueError, match="spin"):
+        RuntimeConfig.model_validate({"spin": "sometimes"})

@@ -1,4 +1,5 @@
-"""Per-client ceilings: unary RPCs in flight, streams open, live sessions.
+"""Per-client ceilings: unary RPCs in flight, streams open, live sessions (opened with
+OpenSession, or by a Predict stream with keep, whose session outlives the stream).
 
 A client is its token's name when tokens are on, else the common name of its
 mTLS client certificate, else its peer address without the port (every
@@ -15,6 +16,7 @@ The interface other parts use is acquire/release by client identity:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,7 +24,7 @@ from typing import Any
 
 import grpc
 
-from seqserve.server.api.rpc_wrap import wrap_handler
+from seqserve.server.api.rpc_wrap import behaviour_of, rebuild, wrap_handler
 from seqserve.server.api.security_settings import ClientLimitSettings
 
 KINDS = ("rpcs", "streams", "sessions")
@@ -82,6 +84,7 @@ def peer_host(peer: str) -> str:
 
 _OPEN = "/seqserve.v1.SeqServe/OpenSession"
 _CLOSE = "/seqserve.v1.SeqServe/CloseSession"
+_PREDICT = "/seqserve.v1.SeqServe/Predict"
 
 SessionAlive = Callable[[str, int, str], bool]
 """(model, version, session_id) -> whether the session still exists (not closed or expired)."""
@@ -95,18 +98,28 @@ class _SessionBook:
         self.alive = alive
         self.owned: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
 
-    def reserve(self, client: str) -> None:
-        """Take a session slot (LimitExceeded at the ceiling), after dropping dead sessions."""
-        for (model, sid), version in list(self.owned.get(client, {}).items()):
-            if not self.alive(model, version, sid):
-                self.forget(client, model, sid)
+    def reserve(self, client: str, model: str, sid: str) -> bool:
+        """Take a session slot (LimitExceeded at the ceiling), after dropping dead
+        sessions; False when `sid` is a live session this client already holds (its
+        reopen or reattach takes no second slot, and is not refused at the ceiling)."""
+        for (owned_model, owned_sid), version in list(self.owned.get(client, {}).items()):
+            if not self.alive(owned_model, version, owned_sid):
+                self.forget(client, owned_model, owned_sid)
+        if sid and (model, sid) in self.owned.get(client, {}):
+            return False
         self.limits.acquire(client, "sessions")
+        return True
 
-    def record(self, client: str, model: str, version: int, sid: str) -> None:
+    def record(self, client: str, model: str, version: int, sid: str, took: bool) -> None:
         sessions = self.owned[client]
-        if (model, sid) in sessions:  # the same session opened again: one slot
+        if took and (model, sid) in sessions:  # the same session opened again: one slot
             self.limits.release(client, "sessions")
         sessions[model, sid] = version
+
+    def unreserve(self, client: str, took: bool) -> None:
+        """The call ended without a session: give back the slot reserve took."""
+        if took:
+            self.limits.release(client, "sessions")
 
     def forget(self, client: str, model: str, sid: str) -> None:
         sessions = self.owned.get(client)
@@ -138,9 +151,12 @@ class ClientLimitsInterceptor(grpc.aio.ServerInterceptor):
         token_client = self.identify(handler_call_details)
         kind = "streams" if handler.request_streaming or handler.response_streaming else "rpcs"
         counts_sessions = bool(self.limits.ceilings["sessions"]) and method in (_OPEN, _CLOSE)
+        limits, book = self.limits, self.sessions
+        if self.limits.ceilings["sessions"] and method == _PREDICT:
+            handler = _counting_kept_sessions(
+                handler, book, lambda context: token_client or client_identity(context))
         if not self.limits.ceilings[kind] and not counts_sessions:
             return handler
-        limits, book = self.limits, self.sessions
 
         @contextlib.asynccontextmanager
         async def around(
@@ -153,20 +169,22 @@ class ClientLimitsInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
             try:
                 if counts_sessions and method == _OPEN:
+                    took = False
                     try:
-                        book.reserve(client)
+                        took = book.reserve(client, request.model, request.session_id)
                     except LimitExceeded as exc:
                         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
                     seen: list[Any] = []
                     try:
                         yield seen
                     except BaseException:
-                        limits.release(client, "sessions")
+                        book.unreserve(client, took)
                         raise
                     if not seen:  # the call ended without a session
-                        limits.release(client, "sessions")
+                        book.unreserve(client, took)
                     else:
-                        book.record(client, request.model, request.version, seen[0].session_id)
+                        book.record(client, request.model, request.version,
+                                    seen[0].session_id, took)
                 else:
                     yield []
                     if counts_sessions:
@@ -175,3 +193,51 @@ class ClientLimitsInterceptor(grpc.aio.ServerInterceptor):
                 limits.release(client, kind)
 
         return wrap_handler(handler, around)
+
+
+def _counting_kept_sessions(
+    handler: grpc.RpcMethodHandler, book: _SessionBook,
+    client_of: Callable[[grpc.aio.ServicerContext], str],
+) -> grpc.RpcMethodHandler:
+    """A Predict stream whose open sets `keep` leaves its session behind when it ends,
+    so it takes a session slot like OpenSession: without this, one client could park
+    sessions without limit (open with keep, one step, end the stream, again) and take
+    every slot of the model while never holding more than one stream."""
+    inner = behaviour_of(handler)
+    if not inspect.isasyncgenfunction(inner):
+        return handler
+
+    async def behaviour(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
+                        ) -> AsyncIterator[Any]:
+        first = await anext(aiter(requests), None)
+        spec = first.open if first is not None and first.WhichOneof("message") == "open" else None
+        if spec is None or not spec.keep:
+            async for response in inner(_prepended(first, requests), context):
+                yield response
+            return
+        client = client_of(context)
+        took = False
+        try:
+            took = book.reserve(client, spec.model, spec.session_id)
+        except LimitExceeded as exc:
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc))
+        session_id = ""
+        try:
+            async for response in inner(_prepended(first, requests), context):
+                session_id = session_id or response.session_id
+                yield response
+        finally:
+            if session_id:  # the session outlives the stream: its slot stays taken
+                book.record(client, spec.model, spec.version, session_id, took)
+            else:  # refused before a session existed
+                book.unreserve(client, took)
+
+    return rebuild(handler, behaviour)
+
+
+async def _prepended(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    if first is None:
+        return
+    yield first
+    async for item in rest:
+        yield item

@@ -32,7 +32,8 @@ def add_security_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-client-streams", type=int, default=0, metavar="N",
                    help="streaming RPCs open per client; 0 = unlimited")
     g.add_argument("--max-client-sessions", type=int, default=0, metavar="N",
-                   help="live OpenSession sessions per client; 0 = unlimited")
+                   help="live sessions per client (OpenSession, and Predict streams opened "
+                        "with keep, whose session outlives the stream); 0 = unlimited")
     defaults = ResourceLimits()
     g.add_argument("--max-message-bytes", type=int, default=defaults.max_receive_message_bytes,
                    help="largest request message (default %(default)s)")

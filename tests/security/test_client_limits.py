@@ -98,6 +98,46 @@ def test_live_sessions_are_limited_per_token(stub, tokens) -> None:
                               timeout=30, metadata=_auth(tokens.infer))
 
 
+def _kept_stream(stub: pb_grpc.SeqServeStub, token: str, *, keep: bool = True) -> str:
+    """Open a Predict stream (keep: the session stays when it ends) and end it."""
+    opening = pb.PredictRequest(open=pb.OpenSessionRequest(model=FORECASTER, keep=keep))
+    [reply] = list(stub.Predict(iter([opening]), timeout=30, metadata=_auth(token)))
+    return reply.session_id
+
+
+def test_sessions_kept_after_their_predict_stream_count_as_live_sessions(stub, tokens) -> None:
+    """Open with keep, end the stream, again: each kept session takes a slot, so one
+    client cannot park sessions without limit while holding one stream at a time."""
+    kept = [_kept_stream(stub, tokens.infer) for _ in range(2)]
+    try:
+        for refused in (lambda: _kept_stream(stub, tokens.infer),
+                        lambda: stub.OpenSession(pb.OpenSessionRequest(model=FORECASTER),
+                                                 timeout=30, metadata=_auth(tokens.infer))):
+            with pytest.raises(grpc.RpcError) as caught:
+                refused()
+            assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "--max-client-sessions" in (caught.value.details() or "")
+        # A stream without keep leaves nothing behind: it is not refused.
+        assert _kept_stream(stub, tokens.infer, keep=False)
+        # Reattaching or reopening a session it holds is not a new session: no second
+        # slot, and not refused at the ceiling.
+        opening = pb.PredictRequest(open=pb.OpenSessionRequest(
+            model=FORECASTER, session_id=kept[0], keep=True))
+        [reply] = list(stub.Predict(iter([opening]), timeout=30,
+                                    metadata=_auth(tokens.infer)))
+        assert reply.session_id == kept[0]
+        reopened = stub.OpenSession(pb.OpenSessionRequest(model=FORECASTER, session_id=kept[1]),
+                                    timeout=30, metadata=_auth(tokens.infer))
+        assert reopened.session_id == kept[1]
+        stub.CloseSession(pb.SessionRef(model=FORECASTER, session_id=kept.pop()),
+                          timeout=30, metadata=_auth(tokens.infer))
+        kept.append(_kept_stream(stub, tokens.infer))  # a slot was free again
+    finally:
+        for sid in kept:
+            stub.CloseSession(pb.SessionRef(model=FORECASTER, session_id=sid), timeout=30,
+                              metadata=_auth(tokens.infer))
+
+
 def test_concurrent_unary_rpcs_are_limited_per_token(stub, tokens) -> None:
     request = pb.TranslateRequest(
         model="numbers", sentences=["nine hundred ninety nine thousand"] * 32,

@@ -61,10 +61,12 @@ class SessionMethods:
             raise InvalidArgumentError("the first Predict message must be `open`")
         spec = first.open
         handle = self._streaming(spec.model, spec.version)
-        owner, token = self.session_access.for_open(context, spec.session_token)
+        access = self.session_access.for_open(context, spec.session_token)
         opened = handle.open(
-            spec.session_id or None, attach=True, resume_from=resume_from(spec), owner=owner
+            spec.session_id or None, attach=True, resume_from=resume_from(spec),
+            owner=access.owner, new_owner=access.new_owner,
         )
+        token = access.token_for(opened.created)
         sid = opened.session_id
         try:
             yield pb.PredictResponse(
@@ -97,12 +99,12 @@ class SessionMethods:
         self, request: pb.OpenSessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.SessionInfo:
         handle = self._streaming(request.model, request.version)
-        owner, token = self.session_access.for_open(context, request.session_token)
+        access = self.session_access.for_open(context, request.session_token)
         info = handle.open(
             request.session_id or None, attach=False, resume_from=resume_from(request),
-            owner=owner,
+            owner=access.owner, new_owner=access.new_owner,
         )
-        return opened_info(handle, info, token)
+        return opened_info(handle, info, access.token_for(info.created))
 
     @grpc_method
     async def PredictStep(

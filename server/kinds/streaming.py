@@ -27,6 +27,7 @@ class StreamingHandle(Protocol):
     def open(
         self, session_id: str | None = None, *, attach: bool = False,
         resume_from: int | None = None, owner: str | None = None,
+        new_owner: str | None = None,
     ) -> SessionInfo: ...
 
     def close(

@@ -96,6 +96,34 @@ def test_a_stream_session_is_reopened_only_with_its_token(isolated_server) -> No
         client.CloseSession(ref)
 
 
+def test_a_new_sessions_token_is_issued_by_the_server_never_the_clients(isolated_server) -> None:
+    """A token sent on an open that creates the session is not taken as its token (a
+    client's weak or reused token would make its session guessable): the server issues
+    one, and only that one opens it; a reopen with it echoes it."""
+    channel, client = raw_stub(isolated_server.address)
+    chosen = "0" * 48
+    with channel:
+        opened = client.OpenSession(pb.OpenSessionRequest(
+            model="co2", session_id="chose-own-token", session_token=chosen))
+        issued = opened.session_token
+        assert len(issued) == 48 and issued != chosen
+        ref = {"model": "co2", "session_id": "chose-own-token"}
+        assert code_of(lambda: client.GetSession(
+            pb.SessionRef(**ref, session_token=chosen))) == DENIED
+        again = client.OpenSession(pb.OpenSessionRequest(**ref, session_token=issued))
+        assert again.session_token == issued
+        # The same over a Predict stream's open.
+        stream = OpenStream(client, "co2", "chose-own-stream", keep=True, keep_tokens=False,
+                            session_token=chosen)
+        stream_token = stream.recv().session.session_token
+        stream.finish()
+        assert stream_token not in ("", chosen)
+        assert code_of(lambda: client.GetSession(pb.SessionRef(
+            model="co2", session_id="chose-own-stream", session_token=chosen))) == DENIED
+        for sid, token in (("chose-own-token", issued), ("chose-own-stream", stream_token)):
+            client.CloseSession(pb.SessionRef(model="co2", session_id=sid, session_token=token))
+
+
 def test_legacy_mode_off_lets_anyone_with_the_id_touch_a_session(
     streaming_repository: Path,
 ) -> None:

@@ -126,9 +126,11 @@ class StreamingModel:
     def open(
         self, session_id: str | None = None, *, attach: bool = False,
         resume_from: int | None = None, owner: str | None = None,
+        new_owner: str | None = None,
     ) -> SessionInfo:
         return self.scheduler.open(
-            session_id, attach=attach, resume_from=resume_from, owner=owner
+            session_id, attach=attach, resume_from=resume_from, owner=owner,
+            new_owner=new_owner,
         )
 
     def drain_sessions(self, timeout: float) -> int:

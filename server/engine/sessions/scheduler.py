@@ -70,6 +70,8 @@ class SessionInfo:
     attached: bool = False
     replay: ChunkResult | None = None
     """The outputs of steps resume_from..position-1 again, when the open asked for them."""
+    created: bool = False
+    """This open made a new session (neither live nor in the store)."""
 
 
 def _check_owner(session_id: str, owner: str, caller: str | None) -> None:
@@ -136,15 +138,16 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
     # ---- any thread ---------------------------------------------------------
     def open(
         self, session_id: str | None, *, attach: bool, resume_from: int | None = None,
-        owner: str | None = None,
+        owner: str | None = None, new_owner: str | None = None,
     ) -> SessionInfo:
         """Create, resume (from the store) or join a session; `attach` claims it for a stream.
 
         `resume_from`: the position after the last output the client received. Outputs of
         steps from there to the session's position come back in `replay`; if the session
         resumes below it, the outputs of the resent steps below it are not sent again.
-        `owner`: who opens (None: isolation off); a new session takes it, an existing one
-        must have it.
+        `owner`: who opens (None: isolation off); an existing session must have it.
+        `new_owner`: the owner a session this call creates takes (default: `owner`), so
+        that a new session's token is the one the server issued, not one the client sent.
         """
         sid = check_session_id(session_id) if session_id else new_session_id()
         with self._cond:
@@ -172,7 +175,8 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
         try:
             return self._open_new(
                 sid, snapshot=self._find_snapshot(sid) if session_id else None,
-                attach=attach, resume_from=resume_from, owner=owner,
+                attach=attach, resume_from=resume_from,
+                owner=owner, new_owner=owner if new_owner is None else new_owner,
             )
         except BaseException:
             if claim is not None and self.table.get(sid) is None:
@@ -181,7 +185,7 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
 
     def _open_new(
         self, sid: str, *, snapshot: Snapshot | None, attach: bool, resume_from: int | None,
-        owner: str | None,
+        owner: str | None, new_owner: str | None,
     ) -> SessionInfo:
         accepted = {self.version, *(version for _, version in self.inherited)}
         if snapshot is not None and snapshot.version not in accepted:
@@ -204,7 +208,10 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
                 raise FailedPreconditionError(f"session '{sid}' is being opened concurrently")
             session = self.table.add(sid)
             session.attached = attach
-            session.owner = owner or (snapshot.owner if snapshot is not None else "")
+            if snapshot is None:
+                session.owner = new_owner or ""
+            else:
+                session.owner = owner or snapshot.owner
             if snapshot is None:
                 self.pool.reset(session.slot)
             else:
@@ -217,7 +224,8 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
             metrics.LIVE_SESSIONS.labels(self.model).set(len(self.table))
             how = "resumed" if snapshot is not None else "new"
             metrics.SESSIONS_OPENED.labels(self.model, how).inc()
-            return self._info(session, resumed=snapshot is not None, replay=replay)
+            return self._info(session, resumed=snapshot is not None, replay=replay,
+                              created=snapshot is None)
 
     def inherit(self, store: SessionStore, version: int) -> None:
         """Resume sessions snapshotted by `version` in `store` (same state layout)."""
@@ -377,11 +385,12 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
         )
 
     def _info(
-        self, session: Session, *, resumed: bool = False, replay: ChunkResult | None = None
+        self, session: Session, *, resumed: bool = False, replay: ChunkResult | None = None,
+        created: bool = False,
     ) -> SessionInfo:
         return SessionInfo(
             session.id, session.position, resumed, self.pool.row_bytes,
-            len(session.pending), session.attached, replay,
+            len(session.pending), session.attached, replay, created,
         )
 
     def _end(self, session: Session, reason: str, error: BaseException) -> None:

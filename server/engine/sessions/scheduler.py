@@ -210,11 +210,9 @@ class SessionScheduler(EngineWorker[TickBatch, Ticked]):
             session.attached = attach
             if snapshot is None:
                 session.owner = new_owner or ""
-            else:
-                session.owner = owner or snapshot.owner
-            if snapshot is None:
                 self.pool.reset(session.slot)
             else:
+                session.owner = owner or snapshot.owner
                 self.pool.load(session.slot, snapshot.state)
                 session.position = session.snapshot_position = snapshot.position
                 session.outputs = outputs

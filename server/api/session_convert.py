@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from seqserve.protos.seqserve.v1 import seqserve_pb2 as pb
 from seqserve.server.engine.sessions.model import ChunkInput, PredictResult
-from seqserve.server.engine.sessions.scheduler import SessionInfo
+from seqserve.server.engine.sessions.session_info import SessionInfo
 from seqserve.server.errors import InvalidArgumentError
 
 

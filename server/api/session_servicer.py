@@ -15,7 +15,7 @@ from seqserve.server.api.errors import bind_model, grpc_method
 from seqserve.server.api.model_lookup import ModelLookup
 from seqserve.server.api.session_access import SessionAccess
 from seqserve.server.api.stream_drain import StreamRegistry
-from seqserve.server.engine.sessions.scheduler import SessionInfo
+from seqserve.server.engine.sessions.session_info import SessionInfo
 from seqserve.server.errors import DrainingError, InvalidArgumentError, NotFoundError
 from seqserve.server.kinds import STREAMING, StreamingHandle
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from seqserve.server.engine.handle import ModelInfo
     from seqserve.server.engine.sessions.chunk_batch import ChunkBatch
     from seqserve.server.engine.sessions.model import ChunkInput, PredictResult
-    from seqserve.server.engine.sessions.scheduler import SessionInfo
+    from seqserve.server.engine.sessions.session_info import SessionInfo
     from seqserve.server.engine.sessions.table import ChunkResult
 
 

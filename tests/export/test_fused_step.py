@@ -17,18 +17,25 @@ import torch
 
 from seqserve.export.fused_step import FusedDecoderStepGraph, supports_fused_step
 from seqserve.export.inputs import decoder_batch, probe_dims, to_torch
-from seqserve.export.onnx_export import export_decoder
-from seqserve.export.parity import TOLERANCE, cpu_session, decoder_parity
+from seqserve.export.parity import cpu_session, decoder_parity
 from seqserve.export.signature import decoder_signature
 from seqserve.export.step_form import STEP_FORM_ENV
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
-from tests.export.step_checks import assert_rows_match_decode_step, assert_same_step
+from tests.export.step_checks import (
+    SOURCE_VOCAB,
+    TARGET_VOCAB,
+    assert_decoder_parity,
+    assert_rows_match_decode_step,
+    assert_same_step,
+    exported_decoder,
+    uneven_rows_batch,
+)
+from tests.export.step_checks import small_seq2seq as shared_small_seq2seq
 from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
-SOURCE_VOCAB, TARGET_VOCAB = 30, 40
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +45,7 @@ def fused_form(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def small_seq2seq(layers: int) -> Seq2Seq:
-    torch.manual_seed(layers)
-    module = Seq2Seq(SOURCE_VOCAB, TARGET_VOCAB, emb_dim=8, hidden=12, enc_hidden=10,
-                     dec_layers=layers, dropout=0.0)
-    with torch.no_grad():  # sharper logits: TopK ids are then not near-ties
-        module.output.weight.mul_(4.0)
-    return module.eval()
+    return shared_small_seq2seq(layers, seed=layers)
 
 
 def test_only_seq2seq_layout_is_fused() -> None:
@@ -69,27 +71,18 @@ def test_exported_fused_graph_passes_parity_without_an_lstm_node(
     layers: int, tmp_path: Path
 ) -> None:
     module = small_seq2seq(layers)
-    dims = probe_dims(module, SOURCE_VOCAB)
-    path = tmp_path / "decoder.onnx"
-    export_decoder(module, path, T, dims, "dynamo")
+    dims, path = exported_decoder(module, T, tmp_path)
     ops = {node.op_type for node in onnx.load(str(path)).graph.node}
     assert "LSTM" not in ops and "MatMul" in ops
     # Parity is against DecoderStepGraph (the module's own decode_step), unchanged tolerance.
-    report = decoder_parity(module, path, T, dims)
-    assert report.tolerance == TOLERANCE
-    assert report.ok, report.summary()
-    assert report.topk_ids_compared > 0
+    assert_decoder_parity(module, path, T, dims)
 
 
 @torch.no_grad()
 def test_exported_attention_matches_per_request_decode_step(tmp_path: Path) -> None:
     module = small_seq2seq(1)
-    dims = probe_dims(module, SOURCE_VOCAB)
-    path = tmp_path / "decoder.onnx"
-    export_decoder(module, path, T, dims, "dynamo")
-    batch = decoder_batch(T, np.random.default_rng(5), dims, rows=7, requests=3, src_len=4,
-                          k=TARGET_VOCAB)
-    batch[T.memory_index] = np.array([2, 2, 0, 1, 1, 1, 0])
+    dims, path = exported_decoder(module, T, tmp_path)
+    batch = uneven_rows_batch(T, dims)
     names = decoder_signature(T).output_names
     got = dict(zip(names, cpu_session(path).run(names, batch), strict=True))
     assert_rows_match_decode_step(module, T, batch, got)
@@ -100,9 +93,7 @@ def test_generic_form_is_still_exported_on_request(
 ) -> None:
     monkeypatch.setenv(STEP_FORM_ENV, "generic")
     module = small_seq2seq(1)
-    dims = probe_dims(module, SOURCE_VOCAB)
-    path = tmp_path / "decoder.onnx"
-    export_decoder(module, path, T, dims, "dynamo")
+    dims, path = exported_decoder(module, T, tmp_path)
     graph = onnx.load(str(path)).graph
     assert "LSTM" in {node.op_type for node in graph.node}
     assert [n for n in graph.node if n.op_type == "Gather" and T.memory in n.input]

@@ -18,18 +18,26 @@ import torch
 
 from seqserve.export.inputs import decoder_batch, encoder_batch, probe_dims, to_torch
 from seqserve.export.onnx_export import export_decoder, export_encoder
-from seqserve.export.parity import TOLERANCE, cpu_session, decoder_parity, encoder_parity
+from seqserve.export.parity import cpu_session, decoder_parity, encoder_parity
 from seqserve.export.request_attention_step import RequestAttentionStepGraph, with_keys
 from seqserve.export.signature import decoder_signature
 from seqserve.export.step_form import STEP_FORM_ENV, step_form
 from seqserve.export.wrappers import DecoderStepGraph
 from seqserve.models.seq2seq import Seq2Seq
 from seqserve.server.repository.config import Seq2SeqTensors
-from tests.export.step_checks import assert_rows_match_decode_step, assert_same_step
+from tests.export.step_checks import (
+    SOURCE_VOCAB,
+    TARGET_VOCAB,
+    assert_decoder_parity,
+    assert_rows_match_decode_step,
+    assert_same_step,
+    exported_decoder,
+    uneven_rows_batch,
+)
+from tests.export.step_checks import small_seq2seq as shared_small_seq2seq
 from tests.export.tiny_module import TinySeq2Seq
 
 T = Seq2SeqTensors()
-SOURCE_VOCAB, TARGET_VOCAB = 30, 40
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +46,7 @@ def request_form(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def small_seq2seq(layers: int) -> Seq2Seq:
-    torch.manual_seed(10 + layers)
-    module = Seq2Seq(SOURCE_VOCAB, TARGET_VOCAB, emb_dim=8, hidden=12, enc_hidden=10,
-                     dec_layers=layers, dropout=0.0)
-    with torch.no_grad():  # sharper logits: TopK ids are then not near-ties
-        module.output.weight.mul_(4.0)
-    return module.eval()
+    return shared_small_seq2seq(layers, seed=10 + layers)
 
 
 def test_padded_layout_gives_each_row_its_own_slot() -> None:
@@ -74,27 +77,18 @@ def test_exported_graph_passes_parity_and_never_gathers_memory(
     layers: int, tmp_path: Path
 ) -> None:
     module = small_seq2seq(layers)
-    dims = probe_dims(module, SOURCE_VOCAB)
-    path = tmp_path / "decoder.onnx"
-    export_decoder(module, path, T, dims, "dynamo")
+    dims, path = exported_decoder(module, T, tmp_path)
     graph = onnx.load(str(path)).graph
     assert "LSTM" in {node.op_type for node in graph.node}  # ORT's LSTM node is kept
     assert not [n for n in graph.node if n.op_type == "Gather" and T.memory in n.input]
-    report = decoder_parity(module, path, T, dims)
-    assert report.tolerance == TOLERANCE
-    assert report.ok, report.summary()
-    assert report.topk_ids_compared > 0
+    assert_decoder_parity(module, path, T, dims)
 
 
 @torch.no_grad()
 def test_exported_rows_match_per_request_decode_step(tmp_path: Path) -> None:
     module = small_seq2seq(1)
-    dims = probe_dims(module, SOURCE_VOCAB)
-    path = tmp_path / "decoder.onnx"
-    export_decoder(module, path, T, dims, "dynamo")
-    batch = decoder_batch(T, np.random.default_rng(5), dims, rows=7, requests=3, src_len=4,
-                          k=TARGET_VOCAB)
-    batch[T.memory_index] = np.array([2, 2, 0, 1, 1, 1, 0])
+    dims, path = exported_decoder(module, T, tmp_path)
+    batch = uneven_rows_batch(T, dims)
     names = decoder_signature(T).output_names
     served = {**batch, T.memory: with_keys(module.attention.proj,
                                            torch.from_numpy(batch[T.memory])).numpy()}

@@ -21,7 +21,8 @@ from seqserve.server.engine.sessions.present import (  # noqa: F401 (re-exported
     StepColumns,
     StepOutput,
 )
-from seqserve.server.engine.sessions.scheduler import SessionInfo, SessionScheduler
+from seqserve.server.engine.sessions.scheduler import SessionScheduler
+from seqserve.server.engine.sessions.session_info import SessionInfo
 from seqserve.server.engine.sessions.step_graph import StepGraph
 from seqserve.server.engine.sessions.store import MemoryStore, SessionStore, SqliteStore
 from seqserve.server.engine.sessions.table import Chunk, ChunkResult

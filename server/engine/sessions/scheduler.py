@@ -21,7 +21,6 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +28,7 @@ import numpy as np
 from seqserve.server import metrics
 from seqserve.server.engine.sessions.redis_store import SessionOwnedElsewhereError
 from seqserve.server.engine.sessions.replay import OutputLayout, OutputLog
+from seqserve.server.engine.sessions.session_info import SessionInfo
 from seqserve.server.engine.sessions.state_pool import StatePool
 from seqserve.server.engine.sessions.step_graph import StepGraph
 from seqserve.server.engine.sessions.store import SessionStore, Snapshot
@@ -56,22 +56,6 @@ from seqserve.server.errors import (
 from seqserve.server.repository.streaming_config import StreamingConfig
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    session_id: str
-    position: int
-    """Steps consumed so far (after a resume: the restored snapshot's position)."""
-    resumed: bool = False
-    """The state came from a snapshot (the client resends the steps after `position`)."""
-    state_bytes: int = 0
-    pending_chunks: int = 0
-    attached: bool = False
-    replay: ChunkResult | None = None
-    """The outputs of steps resume_from..position-1 again, when the open asked for them."""
-    created: bool = False
-    """This open made a new session (neither live nor in the store)."""
 
 
 def _check_owner(session_id: str, owner: str, caller: str | None) -> None:

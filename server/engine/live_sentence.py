@@ -89,6 +89,14 @@ class LiveSentence:
         self.tokens.append(tokens)
         self.step += 1
 
+    @property
+    def may_stop(self) -> bool:
+        """Whether done() can be true after this step: the cheap part of its test, so
+        the loop checks only these sentences (at 32 in flight, a few per step)."""
+        options = self.job.options
+        return (options.independent_rows or self.step >= options.max_length
+                or len(self.finished) >= self.beam)
+
     def done(self, alive: np.ndarray) -> bool:
         """Whether decoding of this sentence stops after this step (alive: [b] scores)."""
         if self.job.options.independent_rows:

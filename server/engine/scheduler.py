@@ -379,42 +379,42 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
     ) -> None:
         batch = self.batch
         sentences = batch.sentences
-        beams = np.array([s.beam for s in sentences], np.int64)
-        plain = np.array([not s.uses_rules for s in sentences], bool)
-        steps = np.array([s.step for s in sentences], np.int64)
-        min_lengths = np.array([s.job.options.min_length for s in sentences], np.int64)
         parents = np.empty(batch.rows, np.int64)
         tokens = np.empty(batch.rows, np.int64)
         scores = np.empty(batch.rows, np.float64)
+        # The attention of each new row is kept only for requests that asked for it.
+        attention = attention if attention is not None and any(
+            s.job.options.return_attention for s in sentences) else None
 
-        for beam in np.unique(beams[plain]):
-            beam = int(beam)
-            positions = np.nonzero((beams == beam) & plain)[0]
-            rows = batch.offsets[positions][:, None] + np.arange(beam)[None, :]
+        for group in batch.beam_groups:
+            positions, rows = group.positions, group.rows
             picked = beam_search.select(
                 batch.cumulative[rows],
                 topk_lp[rows],
                 topk_ids[rows],
-                beam=beam,
+                beam=group.beam,
                 eos_id=self.eos_id,
-                eos_allowed=steps[positions] >= min_lengths[positions],
+                eos_allowed=batch.steps[positions] >= batch.min_lengths[positions],
             )
             for s, parent, score in zip(
-                picked.finished_sentence, picked.finished_parent, picked.finished_score,
-                strict=True,
+                picked.finished_sentence.tolist(), picked.finished_parent.tolist(),
+                picked.finished_score.tolist(), strict=True,
             ):
-                sentences[positions[s]].add_finished(int(parent), float(score))
+                sentences[positions[s]].add_finished(parent, score)
             flat_rows = rows.reshape(-1)
             parents[flat_rows] = np.take_along_axis(rows, picked.parents, axis=1).reshape(-1)
             tokens[flat_rows] = picked.tokens.reshape(-1)
             scores[flat_rows] = picked.scores.reshape(-1)
-            for i, position in enumerate(positions):
-                self._record_attention(
-                    sentences[position], int(batch.offsets[position]), picked.parents[i], attention
-                )
-                sentences[position].advance(picked.parents[i], picked.tokens[i])
+            for position, local, picked_tokens in zip(
+                positions.tolist(), picked.parents, picked.tokens, strict=True
+            ):
+                sentence = sentences[position]
+                if attention is not None:
+                    self._record_attention(sentence, int(batch.offsets[position]), local,
+                                           attention)
+                sentence.advance(local, picked_tokens)
 
-        for position in np.nonzero(~plain)[0]:
+        for position in batch.rule_positions.tolist():
             sentence = sentences[position]
             offset = int(batch.offsets[position])
             rows = slice(offset, offset + sentence.beam)
@@ -428,8 +428,10 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             self._record_attention(sentence, offset, local, attention)
             sentence.advance(local, picked_tokens)
 
-        batch.reorder(parents, tokens, scores, h_out, c_out)
-        self._retire_finished()
+        # Who stops is decided on the new scores before the state is reordered, so
+        # the sentences that leave are dropped in the same gather as the reorder.
+        leaving = self._retire_finished(scores)
+        batch.reorder(parents, tokens, scores, h_out, c_out, leaving)
 
     def _record_attention(
         self, sentence: LiveSentence, offset: int, local_parents: np.ndarray,
@@ -441,16 +443,20 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
         weights = attention[offset + local_parents, : sentence.source_length]
         sentence.attention.append(weights.astype(np.float32, copy=True))
 
-    def _retire_finished(self) -> None:
+    def _retire_finished(self, scores: np.ndarray) -> set[int]:
+        """Hand back the sentences that stop after this step; their positions, to
+        leave the batch. scores: [rows] cumulative score of each new row."""
         batch = self.batch
         leaving: set[int] = set()
         for position, sentence in enumerate(batch.sentences):
             if sentence.result is not None:
                 continue  # static policy: finished, kept as a padding row
             job = sentence.job
+            if not (sentence.may_stop or job.want_partials):
+                continue  # most sentences, most steps: no slice, no check
             offset = int(batch.offsets[position])
-            alive = batch.cumulative[offset : offset + sentence.beam]
-            if sentence.done(alive):
+            alive = scores[offset : offset + sentence.beam]
+            if sentence.may_stop and sentence.done(alive):
                 sentence.result = sentence.finalize(alive)
                 leaving.add(position)
             elif job.want_partials and (row := sentence.best_row(alive)) is not None:
@@ -460,7 +466,7 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             # A static batch is one fixed tensor: finished sentences keep their
             # rows (computed and ignored) and nobody returns until all are done.
             if any(s.result is None for s in batch.sentences):
-                return
+                return set()
             leaving = set(range(len(batch.sentences)))
         for position in sorted(leaving):
             sentence = batch.sentences[position]
@@ -474,4 +480,4 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
                     metrics.ADMISSION_LATENCY_RATIO.labels(self.model).observe(
                         (now - job.submitted_at) / job.predicted_seconds)
                 self._emit(job, job.done())
-        batch.remove(leaving)
+        return leaving

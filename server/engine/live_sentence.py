@@ -19,10 +19,12 @@ class LiveSentence:
     beam: int
     source_length: int
     step: int = 0
-    parents: list[np.ndarray] = field(default_factory=list)
+    parents: list[list[int]] = field(default_factory=list)
     """Per step, [b] local parent of each new alive row."""
-    tokens: list[np.ndarray] = field(default_factory=list)
-    """Per step, [b] token of each new alive row."""
+    tokens: list[list[int]] = field(default_factory=list)
+    """Per step, [b] token of each new alive row. Python lists, not arrays: a
+    history walk then reads plain ints (a finished hypothesis walks its whole
+    history, a dozen times a step at 32 in flight)."""
     finished: list[FinishedHypothesis] = field(default_factory=list)
     result: list[FinishedHypothesis] | None = None
     """The n-best once decoding stopped (set before the sentence leaves the batch)."""
@@ -60,7 +62,7 @@ class LiveSentence:
         t = self.step
         while t > 0:
             out.append(self.attention[t - 1][row])
-            row = int(self.parents[t - 1][row])
+            row = self.parents[t - 1][row]
             t -= 1
         out.reverse()
         return out
@@ -69,10 +71,11 @@ class LiveSentence:
         """Tokens of alive row `row` as it was after `steps` steps (default: now)."""
         t = self.step if steps is None else steps
         out: list[int] = []
+        parents, tokens = self.parents, self.tokens
         while t > 0:
-            out.append(int(self.tokens[t - 1][row]))
-            row = int(self.parents[t - 1][row])
             t -= 1
+            out.append(tokens[t][row])
+            row = parents[t][row]
         out.reverse()
         return out
 
@@ -85,8 +88,8 @@ class LiveSentence:
         ))
 
     def advance(self, parents: np.ndarray, tokens: np.ndarray) -> None:
-        self.parents.append(parents)
-        self.tokens.append(tokens)
+        self.parents.append(parents.tolist())
+        self.tokens.append(tokens.tolist())
         self.step += 1
 
     @property

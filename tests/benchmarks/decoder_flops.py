@@ -35,7 +35,9 @@ def decoder_step_report(version_dir: Path, *, rows: int = 128, beam: int = 4,
     config = load_config(version_dir)
     graphs = Seq2SeqGraphs(version_dir, config)
     rng = np.random.default_rng(0)
-    requests = max(1, rows // beam)
+    # Enough requests for every row: the last one has fewer than `beam` rows when
+    # rows is not a multiple of it (with rows // beam, memory_index fell short).
+    requests = max(1, -(-rows // beam))
     feeds = {
         "prev_tokens": rng.integers(4, 8, rows).astype(np.int64),
         "h": rng.standard_normal((graphs.layers, rows, graphs.hidden), dtype=np.float32),

@@ -33,7 +33,7 @@ def step_feeds(graphs: Seq2SeqGraphs, rows: int, beam: int, source_length: int,
     """Random state, one request per `beam` rows (the decoder_flops.py feeds)."""
     n = graphs.names
     rng = np.random.default_rng(0)
-    requests = max(1, rows // beam)
+    requests = max(1, -(-rows // beam))  # the last request may have fewer rows
     # Real memory: the encoder's output for random source ids (a graph whose memory
     # carries precomputed keys needs them to match the memory half).
     sources = [list(rng.integers(4, 60, source_length)) for _ in range(requests)]

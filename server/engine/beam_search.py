@@ -59,8 +59,8 @@ def select(
     sentences, rows, k = topk_logprobs.shape
     width = min(k, 2 * beam)
     ids = topk_ids[:, :, :width].reshape(sentences, rows * width)
-    # float64 from here: cumulative is float64, so the sum is (scores add up over
-    # a hundred steps; float32 would reorder near-ties).
+    # The sum is float64, as cumulative is: scores add up over up to a hundred
+    # steps, and float32 rounding would reorder near-ties.
     flat_scores = (cumulative[:, :, None] + topk_logprobs[:, :, :width]).reshape(
         sentences, rows * width)
     is_eos = ids == eos_id

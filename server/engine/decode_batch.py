@@ -39,13 +39,13 @@ class DecodeBatch:
         self.cumulative = np.zeros((0,), np.float64)
         self._memory = np.zeros((0, 0, memory_dim), np.float32)
         self._memory_mask = np.zeros((0, 0), bool)
+        """Slot buffers with room to spare: slots [0, used_slots) are in use (live or
+        dead), the rest is capacity new sentences are written into in place."""
         empty = (np.zeros((0,), np.float32), np.zeros((0,), bool))
         self._storage = empty
         """The flat arrays `_memory` and `_memory_mask` are views of."""
         self._spare_storage = empty
         """The other pair: the next resize writes into it (see _other_buffers)."""
-        """Slot buffers with room to spare: slots [0, used_slots) are in use (live or
-        dead), the rest is capacity new sentences are written into in place."""
         self.used_slots = 0
         self._free_slots: list[int] = []
         """Slots below used_slots whose sentence left; the next joins reuse them."""
@@ -205,12 +205,11 @@ class DecodeBatch:
         memory_storage, mask_storage = self._spare_storage
         cells = capacity * width
         if mask_storage.size < cells:
-            cells += cells // 2  # headroom: the next longer source fits without growing
-            memory_storage = np.empty(cells * dim, np.float32)
-            mask_storage = np.empty(cells, bool)
+            room = cells + cells // 2  # headroom: a slightly longer source fits as is
+            memory_storage = np.empty(room * dim, np.float32)
+            mask_storage = np.empty(room, bool)
         self._spare_storage = self._storage
         self._storage = (memory_storage, mask_storage)
-        cells = capacity * width
         return (memory_storage[: cells * dim].reshape(capacity, width, dim),
                 mask_storage[:cells].reshape(capacity, width))
 

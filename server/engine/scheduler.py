@@ -452,11 +452,12 @@ class DecodeScheduler(EngineWorker[list[DecodeJob], Stepped | None]):
             if sentence.result is not None:
                 continue  # static policy: finished, kept as a padding row
             job = sentence.job
-            if not (sentence.may_stop or job.want_partials):
+            may_stop = sentence.may_stop
+            if not (may_stop or job.want_partials):
                 continue  # most sentences, most steps: no slice, no check
             offset = int(batch.offsets[position])
             alive = scores[offset : offset + sentence.beam]
-            if sentence.may_stop and sentence.done(alive):
+            if may_stop and sentence.done(alive):
                 sentence.result = sentence.finalize(alive)
                 leaving.add(position)
             elif job.want_partials and (row := sentence.best_row(alive)) is not None:

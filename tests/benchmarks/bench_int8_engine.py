@@ -29,7 +29,7 @@ from seqserve.server.repository.repository import ModelRepository
 
 
 def closed_loop(model: Seq2SeqModel, sentences: list[str], concurrency: int,
-                beam: int) -> tuple[float, float]:
+                beam: int, max_length: int | None = None) -> tuple[float, float]:
     """(sentences/s, share of the wall time spent in update(): the beam bookkeeping)."""
     scheduler = model.scheduler
     waiting = iter(sentences)
@@ -39,7 +39,7 @@ def closed_loop(model: Seq2SeqModel, sentences: list[str], concurrency: int,
         sentence = next(waiting, None)
         if sentence is None:
             return
-        options = model.resolve(DecodingOptions(beam_size=beam))
+        options = model.resolve(DecodingOptions(beam_size=beam, max_length=max_length))
         scheduler.submit(DecodeJob(model.tokenize([sentence]), options, finished))
 
     def finished(event: object) -> None:
@@ -76,6 +76,8 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     p.add_argument("--beam", type=int, default=4)
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--max-length", type=int, default=None,
+                   help="default: the model's own; bench_int8.py serves with 64")
     args = p.parse_args()
     repository = ModelRepository(args.repository)
     models = {v: Seq2SeqModel(repository.resolve(args.model, v)) for v in args.versions}
@@ -85,13 +87,13 @@ def main() -> int:
     for concurrency in args.concurrency:
         count = len(sentences) if concurrency > 1 else len(sentences) // 4
         for model in models.values():  # warm-up: arenas, caches
-            closed_loop(model, sentences[:16], concurrency, args.beam)
+            closed_loop(model, sentences[:16], concurrency, args.beam, args.max_length)
         rates: dict[int, list[float]] = {v: [] for v in models}
         bookkeeping: dict[int, list[float]] = {v: [] for v in models}
         for r in range(args.rounds):
             for version in (fp32, int8) if r % 2 == 0 else (int8, fp32):
                 rate, share = closed_loop(models[version], sentences[:count], concurrency,
-                                          args.beam)
+                                          args.beam, args.max_length)
                 rates[version].append(rate)
                 bookkeeping[version].append(share)
         ratios = [b / a for a, b in zip(rates[fp32], rates[int8], strict=True)]
